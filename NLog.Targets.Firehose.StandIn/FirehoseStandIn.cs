@@ -1,0 +1,338 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace NLog.Targets.Firehose.StandIn;
+
+/// <summary>
+/// A Firehose PutRecordBatch endpoint on loopback (Kestrel). It checks what a real endpoint checks (SigV4 signature
+/// and credential scope, the JSON body, the service limits, that the stream exists), stores what it accepts, and
+/// injects faults on command (<see cref="Faults"/>). Protocol mistakes by the client are also listed in
+/// <see cref="Violations"/> so tests can assert there were none.
+/// </summary>
+public sealed class FirehoseStandIn : IAsyncDisposable
+{
+    /// <summary>The service limit on records per call.</summary>
+    public const int MaxRecordsPerCall = 500;
+
+    /// <summary>The service limit on one record's data, before base64.</summary>
+    public const int MaxRecordBytes = 1_024_000;
+
+    /// <summary>The service limit on one call's data: 4 MiB.</summary>
+    public const int MaxBytesPerCall = 4 * 1024 * 1024;
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<byte[]>> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _credentials = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _violations = new();
+    private readonly ConcurrentQueue<CallRecord> _calls = new();
+    private readonly Random _random;
+    private readonly object _randomLock = new();
+    private long _requests;
+
+    private FirehoseStandIn(WebApplication app, int seed)
+    {
+        _app = app;
+        _random = new Random(seed);
+    }
+
+    /// <summary>The access key the stand-in accepts by default.</summary>
+    public const string DefaultAccessKey = "AKIASTANDIN000000001";
+
+    /// <summary>The secret of <see cref="DefaultAccessKey"/>.</summary>
+    public const string DefaultSecretKey = "standin/secret/key/0000000000000000000000";
+
+    /// <summary>The endpoint URL, e.g. <c>http://127.0.0.1:54321/</c>.</summary>
+    public Uri Url { get; private set; } = null!;
+
+    /// <summary>Faults to inject.</summary>
+    public StandInFaults Faults { get; } = new();
+
+    /// <summary>When set, every signature's credential scope must name this region.</summary>
+    public string? ExpectedRegion { get; set; }
+
+    /// <summary>When true, a call to a stream that was never created creates it (default false: <c>ResourceNotFoundException</c>).</summary>
+    public bool AutoCreateStreams { get; set; }
+
+    /// <summary>Protocol mistakes seen (bad signature, limits exceeded, malformed body…).</summary>
+    public IReadOnlyCollection<string> Violations => _violations.ToArray();
+
+    /// <summary>Every PutRecordBatch call that reached the handler, in arrival order.</summary>
+    public IReadOnlyCollection<CallRecord> Calls => _calls.ToArray();
+
+    /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Starts a stand-in on 127.0.0.1 on a free port (or <paramref name="port"/>).</summary>
+    public static async Task<FirehoseStandIn> StartAsync(int port = 0, int seed = 12345)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options =>
+        {
+            options.Listen(IPAddress.Loopback, port);
+            options.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+        });
+        var app = builder.Build();
+        var standIn = new FirehoseStandIn(app, seed);
+        standIn._credentials[DefaultAccessKey] = DefaultSecretKey;
+        app.MapPost("/", standIn.HandleAsync);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        standIn.Url = new Uri(address.TrimEnd('/') + "/");
+        return standIn;
+    }
+
+    /// <summary>Creates a delivery stream (idempotent).</summary>
+    public void CreateStream(string name) => _streams.GetOrAdd(name, _ => new ConcurrentQueue<byte[]>());
+
+    /// <summary>Deletes a delivery stream and what it held.</summary>
+    public void DeleteStream(string name) => _streams.TryRemove(name, out _);
+
+    /// <summary>Accepts another access key.</summary>
+    public void AddCredentials(string accessKey, string secretKey) => _credentials[accessKey] = secretKey;
+
+    /// <summary>The records a stream accepted, in order.</summary>
+    public IReadOnlyList<byte[]> Records(string stream) => _streams.TryGetValue(stream, out var q) ? q.ToArray() : Array.Empty<byte[]>();
+
+    /// <summary>How many records all streams accepted.</summary>
+    public long TotalRecords => _streams.Values.Sum(q => (long)q.Count);
+
+    /// <summary>One call as the stand-in saw it.</summary>
+    public sealed record CallRecord(string Stream, int Records, long DataBytes, int Status, string Outcome, string AccessKey, string UserAgent);
+
+    private double NextRandom()
+    {
+        lock (_randomLock)
+            return _random.NextDouble();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _requests);
+        var request = context.Request;
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+        byte[] body = buffer.ToArray();
+
+        var faults = Faults;
+        if (faults.ResponseDelay > TimeSpan.Zero)
+            await Task.Delay(faults.ResponseDelay).ConfigureAwait(false);
+
+        string? target = request.Headers["X-Amz-Target"].FirstOrDefault();
+        if (target != "Firehose_20150804.PutRecordBatch")
+        {
+            await ErrorAsync(context, 400, "UnknownOperationException", $"Unknown target '{target}'").ConfigureAwait(false);
+            return;
+        }
+        if (!string.Equals(request.ContentType, "application/x-amz-json-1.1", StringComparison.OrdinalIgnoreCase))
+            Violation($"Content-Type was '{request.ContentType}'");
+
+        var (authError, accessKey) = CheckSignature(request, body);
+        if (authError != null)
+        {
+            Violation(authError.Value.Message);
+            await ErrorAsync(context, authError.Value.Status, authError.Value.Code, authError.Value.Message).ConfigureAwait(false);
+            return;
+        }
+
+        if (faults.OutageUntilUtc > DateTime.UtcNow)
+        {
+            await ErrorAsync(context, 503, "ServiceUnavailableException", "Service is unavailable (stand-in outage).").ConfigureAwait(false);
+            return;
+        }
+        if (Chance(faults.DropConnectionRate))
+        {
+            context.Abort();
+            return;
+        }
+        if (Chance(faults.ThrottleCallRate))
+        {
+            await ErrorAsync(context, 503, "ServiceUnavailableException", "Slow down.").ConfigureAwait(false);
+            return;
+        }
+        if (Chance(faults.InternalErrorRate))
+        {
+            await ErrorAsync(context, 500, "InternalFailure", "We encountered an internal error.").ConfigureAwait(false);
+            return;
+        }
+
+        string stream;
+        List<byte[]> records;
+        try
+        {
+            (stream, records) = ParseBody(body);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            Violation("Malformed body: " + ex.Message);
+            await ErrorAsync(context, 400, "SerializationException", ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        string userAgent = request.Headers.UserAgent.ToString();
+        long dataBytes = records.Sum(r => (long)r.Length);
+        string? limitError = records.Count == 0 ? "Records must not be empty"
+            : records.Count > MaxRecordsPerCall ? $"{records.Count} records exceed the limit of {MaxRecordsPerCall}"
+            : records.Any(r => r.Length > MaxRecordBytes) ? $"A record of {records.Max(r => r.Length)} bytes exceeds the limit of {MaxRecordBytes}"
+            : dataBytes > MaxBytesPerCall ? $"Records size {dataBytes} exceeds 4 MB limit"
+            : null;
+        if (limitError != null)
+        {
+            Violation(limitError);
+            _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 400, "limit", accessKey!, userAgent));
+            await ErrorAsync(context, 400, records.Count > MaxRecordsPerCall || records.Any(r => r.Length > MaxRecordBytes) ? "ValidationException" : "InvalidArgumentException", limitError).ConfigureAwait(false);
+            return;
+        }
+
+        var queue = AutoCreateStreams ? _streams.GetOrAdd(stream, _ => new ConcurrentQueue<byte[]>()) : _streams.GetValueOrDefault(stream);
+        if (queue is null)
+        {
+            _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 400, "not-found", accessKey!, userAgent));
+            await ErrorAsync(context, 400, "ResourceNotFoundException", $"Firehose {stream} under account 123456789012 not found.").ConfigureAwait(false);
+            return;
+        }
+
+        int failed = 0;
+        using var responseBody = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(responseBody))
+        {
+            writer.WriteStartObject();
+            var entries = new List<bool>(records.Count);
+            foreach (var record in records)
+            {
+                bool fail = Chance(faults.FailedRecordRate);
+                if (fail)
+                    failed++;
+                else
+                    queue.Enqueue(record);
+                entries.Add(fail);
+            }
+            writer.WriteNumber("FailedPutCount", failed);
+            writer.WriteBoolean("Encrypted", false);
+            writer.WriteStartArray("RequestResponses");
+            foreach (bool fail in entries)
+            {
+                writer.WriteStartObject();
+                if (fail)
+                {
+                    writer.WriteString("ErrorCode", "ServiceUnavailableException");
+                    writer.WriteString("ErrorMessage", "Slow down.");
+                }
+                else
+                {
+                    writer.WriteString("RecordId", Guid.NewGuid().ToString("N"));
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, failed > 0 ? $"partial:{failed}" : "ok", accessKey!, userAgent));
+        if (Chance(faults.DropAfterProcessingRate))
+        {
+            context.Abort();
+            return;
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        await context.Response.Body.WriteAsync(responseBody.ToArray()).ConfigureAwait(false);
+    }
+
+    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body)
+    {
+        var auth = SigV4Verifier.Parse(request.Headers.Authorization.FirstOrDefault());
+        if (auth is null)
+            return ((403, "MissingAuthenticationTokenException", "Missing or malformed SigV4 Authorization header"), null);
+        if (!_credentials.TryGetValue(auth.AccessKey, out var secret))
+            return ((400, "UnrecognizedClientException", "The security token included in the request is invalid."), null);
+        if (auth.Service != "firehose")
+            return ((403, "InvalidSignatureException", $"Credential should be scoped to correct service: 'firehose', not '{auth.Service}'."), null);
+        if (ExpectedRegion != null && auth.Region != ExpectedRegion)
+            return ((403, "InvalidSignatureException", $"Credential should be scoped to a valid region, not '{auth.Region}'."), null);
+        foreach (var required in new[] { "host", "x-amz-date", "x-amz-target", "content-type" })
+        {
+            if (!auth.SignedHeaders.Contains(required))
+                return ((403, "InvalidSignatureException", $"Header '{required}' is not signed"), null);
+        }
+
+        string? amzDate = request.Headers["X-Amz-Date"].FirstOrDefault();
+        if (!SigV4Verifier.TryParseAmzDate(amzDate, out var signedAt) || amzDate!.Substring(0, 8) != auth.Date)
+            return ((403, "IncompleteSignatureException", "X-Amz-Date is missing or does not match the credential scope"), null);
+        var serverNow = DateTime.UtcNow + Faults.ClockOffset;
+        if (Math.Abs((serverNow - signedAt).TotalMinutes) > 5)
+            return ((400, "InvalidSignatureException", $"Signature expired: {amzDate} is now earlier than {serverNow:yyyyMMdd'T'HHmmss'Z'} (5 min.)"), auth.AccessKey);
+
+        string payloadHash = SigV4Verifier.HashHex(body);
+        string? declaredHash = request.Headers["X-Amz-Content-SHA256"].FirstOrDefault();
+        if (declaredHash != null && declaredHash != payloadHash)
+            return ((400, "InvalidSignatureException", "x-amz-content-sha256 does not match the body"), null);
+
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in auth.SignedHeaders)
+        {
+            if (name == "host")
+                headers[name] = request.Host.Value ?? string.Empty;
+            else if (name == "content-length")
+                headers[name] = (request.ContentLength ?? body.Length).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            else if (request.Headers.TryGetValue(name, out var values))
+                headers[name] = string.Join(",", values.ToArray());
+            else
+                return ((403, "InvalidSignatureException", $"Signed header '{name}' is missing"), null);
+        }
+
+        string expected = SigV4Verifier.ComputeSignature(request.Method, "/", string.Empty, headers, auth.SignedHeaders, declaredHash ?? payloadHash, amzDate, auth.Region, auth.Service, secret);
+        if (expected != auth.Signature)
+            return ((403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."), null);
+        return (null, auth.AccessKey);
+    }
+
+    private static (string Stream, List<byte[]> Records) ParseBody(byte[] body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        string stream = root.GetProperty("DeliveryStreamName").GetString() ?? throw new FormatException("DeliveryStreamName is null");
+        var records = new List<byte[]>();
+        foreach (var entry in root.GetProperty("Records").EnumerateArray())
+            records.Add(entry.GetProperty("Data").GetBytesFromBase64());
+        return (stream, records);
+    }
+
+    private bool Chance(double rate) => rate > 0 && NextRandom() < rate;
+
+    private void Violation(string message) => _violations.Enqueue(message);
+
+    private async Task ErrorAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        context.Response.Headers["X-Amzn-ErrorType"] = code + ":http://internal.amazon.com/coral/com.amazonaws.firehose/";
+        context.Response.Headers.Date = (DateTime.UtcNow + Faults.ClockOffset).ToString("R");
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["__type"] = code, ["message"] = message });
+        await context.Response.Body.WriteAsync(json).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

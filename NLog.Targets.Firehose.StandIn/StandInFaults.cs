@@ -1,0 +1,43 @@
+using System;
+
+namespace NLog.Targets.Firehose.StandIn;
+
+/// <summary>Faults the stand-in injects; change them at any time, they apply to the next call.</summary>
+public sealed class StandInFaults
+{
+    /// <summary>Share of calls answered with HTTP 503 <c>ServiceUnavailableException</c> (whole-call throttling).</summary>
+    public double ThrottleCallRate { get; set; }
+
+    /// <summary>Share of records answered with a per-record <c>ServiceUnavailableException</c> inside a 200.</summary>
+    public double FailedRecordRate { get; set; }
+
+    /// <summary>Share of calls whose connection is dropped before the service takes any record.</summary>
+    public double DropConnectionRate { get; set; }
+
+    /// <summary>Share of calls whose connection is dropped after the service stored the records (the client cannot know: duplicates follow).</summary>
+    public double DropAfterProcessingRate { get; set; }
+
+    /// <summary>Share of calls answered with HTTP 500 <c>InternalFailure</c>.</summary>
+    public double InternalErrorRate { get; set; }
+
+    /// <summary>Delay before every response.</summary>
+    public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>Until this time (UTC) every call is answered with HTTP 503 (an outage).</summary>
+    public DateTime OutageUntilUtc { get; set; }
+
+    /// <summary>The stand-in's clock runs this far from the machine's: signatures outside ±5 min of it are rejected.</summary>
+    public TimeSpan ClockOffset { get; set; }
+
+    /// <summary>Starts an outage of <paramref name="duration"/> from now.</summary>
+    public void BeginOutage(TimeSpan duration) => OutageUntilUtc = DateTime.UtcNow + duration;
+
+    /// <summary>Turns every fault off.</summary>
+    public void Clear()
+    {
+        ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = 0;
+        ResponseDelay = TimeSpan.Zero;
+        OutageUntilUtc = DateTime.MinValue;
+        ClockOffset = TimeSpan.Zero;
+    }
+}

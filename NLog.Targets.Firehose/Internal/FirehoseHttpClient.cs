@@ -1,0 +1,203 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Reflection;
+using System.Threading;
+using System.Threading.Tasks;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Amazon.Runtime.Signing;
+using NLog.Common;
+
+namespace NLog.Targets.Firehose.Internal
+{
+    /// <summary>
+    /// PutRecordBatch over our own <see cref="HttpClient"/>, signed with AWSSDK.Core's public SigV4 signer.
+    /// Credentials are resolved per request (the SDK caches and refreshes them), so rotating credentials work.
+    /// A clock-skew error is corrected from the response's Date header and re-signed once; an expired or
+    /// unrecognised token makes the credentials be resolved again once. All other retrying is the caller's.
+    /// </summary>
+    internal sealed class FirehoseHttpClient : IFirehoseClient
+    {
+        private static readonly string UserAgent = BuildUserAgent();
+
+        private readonly HttpClient _http;
+        private readonly FirehoseEndpoint _endpoint;
+        private readonly RegionEndpoint _signingRegion;
+        private readonly TimeSpan _requestTimeout;
+        private readonly AWSCredentials? _fixedCredentials;
+        private readonly string _targetName;
+        private DefaultAWSCredentialsIdentityResolver? _resolver;
+        private long _clockOffsetTicks;
+
+        /// <param name="endpoint">Where to send and which region signs.</param>
+        /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
+        /// <param name="requestTimeout">How long one attempt may take.</param>
+        /// <param name="targetName">For InternalLogger messages.</param>
+        /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
+        public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler = null)
+        {
+            _endpoint = endpoint;
+            _signingRegion = RegionEndpoint.GetBySystemName(endpoint.SigningRegion);
+            _requestTimeout = requestTimeout;
+            _fixedCredentials = credentials;
+            _targetName = targetName;
+            _resolver = credentials is null ? new DefaultAWSCredentialsIdentityResolver() : null;
+            _http = new HttpClient(handler ?? CreateDefaultHandler(), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        }
+
+        /// <summary>The current correction applied to the local clock when signing.</summary>
+        public TimeSpan ClockOffset => TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
+
+        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<byte[]> records, int start, int count, CancellationToken cancellationToken)
+        {
+            byte[] body = PutRecordBatchProtocol.SerializeRequest(deliveryStreamName, records, start, count);
+            bool clockCorrected = false;
+            bool credentialsRefreshed = false;
+            while (true)
+            {
+                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, cancellationToken).ConfigureAwait(false);
+                if (status == 200)
+                    return PutRecordBatchProtocol.ParseResponse(responseBody, count);
+
+                var (code, message) = PutRecordBatchProtocol.ParseError(responseBody, errorType);
+                var error = new FirehoseServiceException(status, code, message, requestId);
+                var kind = error.Kind;
+                if (kind == FailureKind.ClockSkew && !clockCorrected && serverDate.HasValue)
+                {
+                    clockCorrected = true;
+                    var offset = serverDate.Value.UtcDateTime - DateTime.UtcNow;
+                    Interlocked.Exchange(ref _clockOffsetTicks, offset.Ticks);
+                    InternalLogger.Warn("{0}: Firehose reported {1}; correcting the signing clock by {2:0.#} s and signing again", _targetName, code, offset.TotalSeconds);
+                    continue;
+                }
+                if (kind == FailureKind.Credentials && !credentialsRefreshed)
+                {
+                    credentialsRefreshed = true;
+                    InternalLogger.Warn("{0}: Firehose reported {1}; resolving credentials again", _targetName, code);
+                    ResetCredentials();
+                    continue;
+                }
+                throw error;
+            }
+        }
+
+        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_requestTimeout);
+            try
+            {
+                var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
+                using var request = await CreateSignedRequestAsync(body, credentials, timeout.Token).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
+                string? requestId = response.Headers.TryGetValues("x-amzn-RequestId", out var ids) ? ids.FirstOrDefault() : null;
+                return ((int)response.StatusCode, responseBody, errorType, requestId, response.Headers.Date);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"PutRecordBatch to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
+            }
+        }
+
+        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, AWSCredentials credentials, CancellationToken cancellationToken)
+        {
+            var signingRequest = new AWSSigningRequest
+            {
+                HttpMethod = HttpMethod.Post,
+                RequestUri = _endpoint.ServiceUri,
+                Content = body,
+            };
+            signingRequest.Headers["Content-Type"] = PutRecordBatchProtocol.ContentType;
+            signingRequest.Headers["X-Amz-Target"] = PutRecordBatchProtocol.Target;
+
+            var parameters = new AWSSigV4Parameters
+            {
+                Credentials = credentials,
+                Region = _signingRegion,
+                Service = PutRecordBatchProtocol.SigningService,
+                SignPayload = true,
+                SignedAt = DateTime.UtcNow + ClockOffset,
+            };
+            var signed = await AWSSigV4Signer.SignAsync(signingRequest, parameters, cancellationToken).ConfigureAwait(false);
+
+            var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.ServiceUri);
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(PutRecordBatchProtocol.ContentType);
+            request.Content = content;
+            request.Headers.TryAddWithoutValidation("X-Amz-Target", PutRecordBatchProtocol.Target);
+            request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+            foreach (var header in signed.Headers)
+                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            return request;
+        }
+
+        private async Task<AWSCredentials> GetCredentialsAsync(CancellationToken cancellationToken)
+        {
+            if (_fixedCredentials != null)
+                return _fixedCredentials;
+            var resolver = Volatile.Read(ref _resolver) ?? throw new ObjectDisposedException(nameof(FirehoseHttpClient));
+            try
+            {
+                return await resolver.ResolveIdentityAsync(null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AmazonClientException ex)
+            {
+                // No credentials anywhere in the chain: a configuration problem, not worth retrying in a loop.
+                throw new FirehoseServiceException(0, "NoCredentials", ex.Message, null);
+            }
+        }
+
+        private void ResetCredentials()
+        {
+            if (_fixedCredentials is RefreshingAWSCredentials refreshing)
+            {
+                refreshing.ClearCredentials();
+                return;
+            }
+            if (_fixedCredentials is null)
+            {
+                var fresh = new DefaultAWSCredentialsIdentityResolver();
+                Interlocked.Exchange(ref _resolver, fresh)?.Dispose();
+            }
+        }
+
+        private static HttpMessageHandler CreateDefaultHandler()
+        {
+#if NET8_0_OR_GREATER
+            return new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                // Recycle connections so DNS changes of the regional endpoint are picked up.
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+                MaxConnectionsPerServer = 16,
+            };
+#else
+            return new HttpClientHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 16 };
+#endif
+        }
+
+        private static string BuildUserAgent()
+        {
+            string version = typeof(FirehoseHttpClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+            int plus = version.IndexOf('+');
+            if (plus > 0)
+                version = version.Substring(0, plus);
+            string coreVersion = typeof(AWSSigV4Signer).Assembly.GetName().Version?.ToString() ?? "4";
+            return $"NLog.Targets.Firehose/{version} aws-sdk-dotnet-core/{coreVersion} md/{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.Replace(' ', '_')}";
+        }
+
+        public void Dispose()
+        {
+            _http.Dispose();
+            Interlocked.Exchange(ref _resolver, null)?.Dispose();
+        }
+    }
+}

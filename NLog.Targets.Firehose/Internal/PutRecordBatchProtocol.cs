@@ -1,0 +1,123 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json;
+
+namespace NLog.Targets.Firehose.Internal
+{
+    /// <summary>The awsJson1.1 wire format of PutRecordBatch: request body, response and error parsing.</summary>
+    internal static class PutRecordBatchProtocol
+    {
+        public const string Target = "Firehose_20150804.PutRecordBatch";
+        public const string ContentType = "application/x-amz-json-1.1";
+        public const string SigningService = "firehose";
+
+        /// <summary>
+        /// Writes <c>{"DeliveryStreamName":"…","Records":[{"Data":"&lt;base64&gt;"},…]}</c>; each record's raw bytes
+        /// are base64-encoded once, straight into the output.
+        /// </summary>
+        public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<byte[]> records, int start, int count)
+        {
+            long dataBytes = 0;
+            for (int i = start; i < start + count; i++)
+                dataBytes += records[i].Length;
+            using var stream = new MemoryStream((int)Math.Min(int.MaxValue, 64 + deliveryStreamName.Length + (dataBytes * 4 / 3) + (count * 16)));
+            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true }))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("DeliveryStreamName", deliveryStreamName);
+                writer.WriteStartArray("Records");
+                for (int i = start; i < start + count; i++)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteBase64String("Data", records[i]);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            return stream.ToArray();
+        }
+
+        /// <summary>
+        /// Reads a 200 response. <c>RequestResponses</c> has one entry per request record in request order; an
+        /// entry with an <c>ErrorCode</c> failed. A response whose entries do not line up with the request is
+        /// treated as "every record failed" so nothing is assumed delivered.
+        /// </summary>
+        public static PutRecordBatchResult ParseResponse(byte[] body, int recordCount)
+        {
+            var codes = new string?[recordCount];
+            var messages = new string?[recordCount];
+            int failed = 0;
+            int? declaredFailed = null;
+            int entries = 0;
+            using (var doc = JsonDocument.Parse(body))
+            {
+                var root = doc.RootElement;
+                if (root.TryGetProperty("FailedPutCount", out var fpc) && fpc.ValueKind == JsonValueKind.Number)
+                    declaredFailed = fpc.GetInt32();
+
+                if (root.TryGetProperty("RequestResponses", out var responses) && responses.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var entry in responses.EnumerateArray())
+                    {
+                        if (entries < recordCount && entry.ValueKind == JsonValueKind.Object
+                            && entry.TryGetProperty("ErrorCode", out var code) && code.ValueKind == JsonValueKind.String)
+                        {
+                            codes[entries] = ErrorClassifier.SanitizeErrorCode(code.GetString()) ?? "UnknownError";
+                            messages[entries] = entry.TryGetProperty("ErrorMessage", out var msg) && msg.ValueKind == JsonValueKind.String ? msg.GetString() : null;
+                            failed++;
+                        }
+                        entries++;
+                    }
+                }
+            }
+
+            if ((declaredFailed ?? 0) == 0 && failed == 0)
+                return new PutRecordBatchResult(0, codes, messages);
+
+            if (entries != recordCount || (declaredFailed.HasValue && declaredFailed.Value != failed))
+            {
+                for (int i = 0; i < recordCount; i++)
+                {
+                    codes[i] ??= "InternalFailure";
+                    messages[i] ??= "The response's RequestResponses did not match the request's records.";
+                }
+                return new PutRecordBatchResult(recordCount, codes, messages);
+            }
+
+            return new PutRecordBatchResult(failed, codes, messages);
+        }
+
+        /// <summary>Reads the error code and message of an error response (<c>__type</c>/<c>code</c>, <c>message</c>/<c>Message</c>).</summary>
+        public static (string? Code, string? Message) ParseError(byte[] body, string? errorTypeHeader)
+        {
+            string? code = ErrorClassifier.SanitizeErrorCode(errorTypeHeader);
+            string? message = null;
+            if (body.Length > 0)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(body);
+                    var root = doc.RootElement;
+                    if (root.ValueKind == JsonValueKind.Object)
+                    {
+                        if (code is null)
+                            code = ErrorClassifier.SanitizeErrorCode(GetString(root, "__type") ?? GetString(root, "code") ?? GetString(root, "Code"));
+                        message = GetString(root, "message") ?? GetString(root, "Message");
+                    }
+                }
+                catch (JsonException)
+                {
+                    message = null; // Not JSON (a proxy's HTML page, say): keep the status code only.
+                }
+            }
+            return (code, message);
+        }
+
+        private static string? GetString(JsonElement obj, string name)
+        {
+            return obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+    }
+}
