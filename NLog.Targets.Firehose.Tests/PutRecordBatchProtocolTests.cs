@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.Internal;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    [TestClass]
+    public class PutRecordBatchProtocolTests
+    {
+        [TestMethod]
+        public void SerializeRequest_WritesStreamAndBase64OfEachRecordOnce()
+        {
+            var records = new List<byte[]> { Encoding.UTF8.GetBytes("skip\n"), Encoding.UTF8.GetBytes("hello\n"), new byte[] { 0, 255, 10 } };
+            byte[] body = PutRecordBatchProtocol.SerializeRequest("app-logs", records, 1, 2);
+            Assert.AreEqual("{\"DeliveryStreamName\":\"app-logs\",\"Records\":[{\"Data\":\"aGVsbG8K\"},{\"Data\":\"AP8K\"}]}", Encoding.UTF8.GetString(body));
+        }
+
+        [TestMethod]
+        public void ParseResponse_AllAccepted_NoFailures()
+        {
+            var result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes("{\"FailedPutCount\":0,\"Encrypted\":false,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}]}"), 2);
+            Assert.AreEqual(0, result.FailedPutCount);
+            Assert.IsTrue(result.ErrorCodes.All(c => c is null));
+        }
+
+        [TestMethod]
+        public void ParseResponse_PartialFailure_ReportsFailedEntriesInOrder()
+        {
+            string json = "{\"FailedPutCount\":2,\"RequestResponses\":[{\"ErrorCode\":\"ServiceUnavailableException\",\"ErrorMessage\":\"Slow down.\"},{\"RecordId\":\"b\"},{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"x\"}]}";
+            var result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 3);
+            Assert.AreEqual(2, result.FailedPutCount);
+            CollectionAssert.AreEqual(new[] { "ServiceUnavailableException", null, "InternalFailure" }, result.ErrorCodes);
+            Assert.AreEqual("Slow down.", result.ErrorMessages[0]);
+        }
+
+        [TestMethod]
+        public void ParseResponse_EntriesDoNotMatchRequest_TreatsAllAsFailed()
+        {
+            string json = "{\"FailedPutCount\":1,\"RequestResponses\":[{\"ErrorCode\":\"InternalFailure\"}]}";
+            var result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 3);
+            Assert.AreEqual(3, result.FailedPutCount);
+            Assert.IsTrue(result.ErrorCodes.All(c => c != null));
+        }
+
+        [TestMethod]
+        public void ParseError_ReadsTypeAndMessage()
+        {
+            var (code, message) = PutRecordBatchProtocol.ParseError(Encoding.UTF8.GetBytes("{\"__type\":\"com.amazon#ResourceNotFoundException\",\"message\":\"not found\"}"), null);
+            Assert.AreEqual("ResourceNotFoundException", code);
+            Assert.AreEqual("not found", message);
+        }
+
+        [TestMethod]
+        public void ParseError_HeaderWinsAndCapitalMessageRead()
+        {
+            var (code, message) = PutRecordBatchProtocol.ParseError(Encoding.UTF8.GetBytes("{\"Message\":\"denied\"}"), "AccessDeniedException:http://internal");
+            Assert.AreEqual("AccessDeniedException", code);
+            Assert.AreEqual("denied", message);
+        }
+
+        [TestMethod]
+        public void ParseError_NotJson_KeepsNoCode()
+        {
+            var (code, message) = PutRecordBatchProtocol.ParseError(Encoding.UTF8.GetBytes("<html>bad gateway</html>"), null);
+            Assert.IsNull(code);
+            Assert.IsNull(message);
+        }
+    }
+}

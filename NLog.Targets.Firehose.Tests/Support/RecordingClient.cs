@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using NLog.Targets.Firehose.Internal;
+using NSubstitute;
+
+namespace NLog.Targets.Firehose.Tests.Support
+{
+    /// <summary>
+    /// A substituted <see cref="IFirehoseClient"/> that records every call's records and answers with
+    /// <see cref="Respond"/> (default: everything accepted).
+    /// </summary>
+    internal sealed class RecordingClient
+    {
+        private readonly ConcurrentQueue<(string Stream, byte[][] Records)> _calls = new();
+
+        public RecordingClient()
+        {
+            Client = Substitute.For<IFirehoseClient>();
+            Client.PutRecordBatchAsync(default!, default!, default, default, default)
+                .ReturnsForAnyArgs(call =>
+                {
+                    var all = (IReadOnlyList<byte[]>)call[1];
+                    int start = (int)call[2];
+                    int count = (int)call[3];
+                    var records = all.Skip(start).Take(count).ToArray();
+                    int index;
+                    lock (_calls)
+                    {
+                        index = _calls.Count;
+                        _calls.Enqueue(((string)call[0], records));
+                    }
+                    return Respond(index, records);
+                });
+        }
+
+        public IFirehoseClient Client { get; }
+
+        /// <summary>Answers call number <c>index</c> (0-based) with these records.</summary>
+        public Func<int, byte[][], Task<PutRecordBatchResult>> Respond { get; set; } = (_, records) => Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
+
+        public IReadOnlyList<(string Stream, byte[][] Records)> Calls => _calls.ToArray();
+
+        public IEnumerable<string> AllTexts => Calls.SelectMany(c => c.Records).Select(r => Encoding.UTF8.GetString(r));
+
+        /// <summary>A 200 answer where the records at <paramref name="failedIndexes"/> failed with <paramref name="code"/>.</summary>
+        public static PutRecordBatchResult PartialFailure(int count, IEnumerable<int> failedIndexes, string code = "ServiceUnavailableException")
+        {
+            var codes = new string?[count];
+            var messages = new string?[count];
+            int failed = 0;
+            foreach (int i in failedIndexes)
+            {
+                codes[i] = code;
+                messages[i] = "Slow down.";
+                failed++;
+            }
+            return new PutRecordBatchResult(failed, codes, messages);
+        }
+    }
+
+    /// <summary>Builds a <see cref="LogFactory"/> around one <see cref="FirehoseTarget"/>.</summary>
+    internal static class Harness
+    {
+        /// <summary>A target wired to <paramref name="client"/> whose retry waits are recorded instead of slept.</summary>
+        public static FirehoseTarget Target(RecordingClient client, List<TimeSpan>? delays = null, string stream = "app-logs")
+        {
+            var recorded = delays ?? new List<TimeSpan>();
+            return new FirehoseTarget
+            {
+                Name = "fh",
+                DeliveryStreamName = stream,
+                Region = "us-east-1",
+                ClientFactory = _ => client.Client,
+                Delay = (delay, token) =>
+                {
+                    lock (recorded)
+                        recorded.Add(delay);
+                    return Task.CompletedTask;
+                },
+            };
+        }
+
+        public static LogFactory Factory(Targets.Target target)
+        {
+            var factory = new LogFactory();
+            factory.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
+            return factory;
+        }
+    }
+}
