@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("", "\n")]
         public void Encode_AppendNewLine_EndsWithExactlyOneNewLine(string text, string expected)
         {
-            var encoder = new RecordEncoder(appendNewLine: true, OversizeRecordAction.Truncate, isJsonLayout: true);
+            var encoder = new RecordEncoder(appendNewLine: true, OversizeRecordAction.Truncate);
             var bytes = encoder.Encode(text, Event(), out var outcome);
             Assert.AreEqual(expected, Encoding.UTF8.GetString(bytes!));
             Assert.AreEqual(EncodeOutcome.Encoded, outcome);
@@ -33,14 +33,14 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_NoAppendNewLine_KeepsTextAsIs()
         {
-            var encoder = new RecordEncoder(appendNewLine: false, OversizeRecordAction.Truncate, isJsonLayout: false);
+            var encoder = new RecordEncoder(appendNewLine: false, OversizeRecordAction.Truncate);
             Assert.AreEqual("line\n\n", Encoding.UTF8.GetString(encoder.Encode("line\n\n", Event(), out _)!));
         }
 
         [TestMethod]
         public void Encode_LoneSurrogate_BecomesReplacementCharacter()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, false);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             var bytes = encoder.Encode("a\uD800b", Event(), out var outcome);
             CollectionAssert.AreEqual(new byte[] { (byte)'a', 0xEF, 0xBF, 0xBD, (byte)'b', (byte)'\n' }, bytes);
             Assert.AreEqual(EncodeOutcome.Encoded, outcome);
@@ -49,7 +49,7 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_ExactlyAtLimit_IsNotTruncated()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, false);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             var bytes = encoder.Encode(new string('x', Max - 1), Event(), out var outcome);
             Assert.AreEqual(Max, bytes!.Length);
             Assert.AreEqual(EncodeOutcome.Encoded, outcome);
@@ -58,7 +58,7 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_OneByteOverLimitPlainText_TruncatedWithMarkerWithinLimit()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, false);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             var bytes = encoder.Encode(new string('x', Max), Event(), out var outcome);
             Assert.AreEqual(EncodeOutcome.Truncated, outcome);
             Assert.IsTrue(bytes!.Length <= Max);
@@ -69,7 +69,7 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_OversizedMultiByteText_CutsOnCharacterBoundary()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, false);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             string text = string.Concat(Enumerable.Repeat("é😀", Max / 3));
             var bytes = encoder.Encode(text, Event(), out _);
             Assert.IsTrue(bytes!.Length <= Max);
@@ -80,7 +80,7 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_OversizedJson_StaysValidJsonAndSaysTruncated()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, isJsonLayout: true);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             string message = new string('m', 3 * Max);
             var ev = Event(message, new InvalidOperationException(new string('e', 2 * Max)));
             var bytes = encoder.Encode("{\"message\":\"" + message + "\"}", ev, out var outcome);
@@ -102,9 +102,9 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_OversizedJsonOfControlCharacters_StillFits()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate, isJsonLayout: true);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Truncate);
             string message = new string('\u0001', Max);
-            var bytes = encoder.Encode(message, Event(message), out _);
+            var bytes = encoder.Encode("{\"message\":\"" + message + "\"}", Event(message), out _);
             Assert.IsTrue(bytes!.Length <= Max);
             using var doc = JsonDocument.Parse(bytes.AsMemory(0, bytes.Length - 1));
             Assert.IsTrue(doc.RootElement.GetProperty("truncated").GetBoolean());
@@ -113,7 +113,7 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Encode_OversizedWithDrop_ReturnsNull()
         {
-            var encoder = new RecordEncoder(true, OversizeRecordAction.Drop, true);
+            var encoder = new RecordEncoder(true, OversizeRecordAction.Drop);
             Assert.IsNull(encoder.Encode(new string('x', Max), Event(), out var outcome));
             Assert.AreEqual(EncodeOutcome.Dropped, outcome);
         }

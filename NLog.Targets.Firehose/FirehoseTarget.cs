@@ -159,7 +159,7 @@ namespace NLog.Targets.Firehose
             if (_endpoint.IsConfigured && _endpoint.ServiceUri.Scheme == Uri.UriSchemeHttp && !_endpoint.ServiceUri.IsLoopback)
                 InternalLogger.Warn("{0}: serviceUrl {1} is plain http to a host that is not loopback: log events and signatures travel unencrypted", this, _endpoint.ServiceUri);
 
-            _encoder = new RecordEncoder(AppendNewLine, OversizeRecordAction, Layout is JsonLayout);
+            _encoder = new RecordEncoder(AppendNewLine, OversizeRecordAction);
             _client = ClientFactory != null
                 ? ClientFactory(_endpoint)
                 : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());

@@ -22,6 +22,7 @@ namespace NLog.Targets.Firehose.Internal
     /// <summary>
     /// Turns rendered text into a record's bytes: UTF-8 (a lone surrogate becomes U+FFFD), trailing line breaks
     /// trimmed and exactly one <c>\n</c> appended when asked, and a record over the size limit truncated or dropped.
+    /// A record that is a JSON object is truncated into a smaller valid JSON object; other text is cut.
     /// </summary>
     internal sealed class RecordEncoder
     {
@@ -31,14 +32,12 @@ namespace NLog.Targets.Firehose.Internal
 
         private readonly bool _appendNewLine;
         private readonly OversizeRecordAction _oversizeAction;
-        private readonly bool _isJson;
         private readonly int _maxRecordBytes;
 
-        public RecordEncoder(bool appendNewLine, OversizeRecordAction oversizeAction, bool isJsonLayout, int maxRecordBytes = FirehoseLimits.MaxRecordBytes)
+        public RecordEncoder(bool appendNewLine, OversizeRecordAction oversizeAction, int maxRecordBytes = FirehoseLimits.MaxRecordBytes)
         {
             _appendNewLine = appendNewLine;
             _oversizeAction = oversizeAction;
-            _isJson = isJsonLayout;
             _maxRecordBytes = maxRecordBytes;
         }
 
@@ -74,7 +73,19 @@ namespace NLog.Targets.Firehose.Internal
             }
 
             outcome = EncodeOutcome.Truncated;
-            return _isJson ? TruncateJson(logEvent, byteCount) : TruncateText(text, length);
+            return LooksLikeJsonObject(text, length) ? TruncateJson(logEvent, byteCount) : TruncateText(text, length);
+        }
+
+        /// <summary>Whether the rendered record is a JSON object (JsonLayout or any other JSON-writing layout).</summary>
+        private static bool LooksLikeJsonObject(string text, int length)
+        {
+            int first = 0;
+            while (first < length && char.IsWhiteSpace(text[first]))
+                first++;
+            int last = length - 1;
+            while (last > first && char.IsWhiteSpace(text[last]))
+                last--;
+            return first < last && text[first] == '{' && text[last] == '}';
         }
 
         /// <summary>Cuts plain text at a UTF-8 character boundary and marks the cut.</summary>
