@@ -1,0 +1,237 @@
+using System;
+using System.IO;
+using System.Linq;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Config;
+using NLog.Layouts;
+using NLog.Targets.Firehose.Tests.Support;
+using NLog.Targets.Wrappers;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    [TestClass]
+    public class FirehoseTargetConfigurationTests
+    {
+        public TestContext TestContext { get; set; } = null!;
+
+        private static NLogConfigurationException InitializeExpectingError(FirehoseTarget target)
+        {
+            var factory = new LogFactory();
+            factory.ThrowConfigExceptions = true;
+            var ex = Assert.Throws<Exception>(() => factory.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target)));
+            for (Exception? e = ex; e != null; e = e.InnerException)
+            {
+                if (e is NLogConfigurationException config && e.Message.Contains("KinesisFirehose", StringComparison.Ordinal) || e is NLogConfigurationException && e.InnerException is null)
+                    return (NLogConfigurationException)e;
+            }
+            Assert.Fail("No NLogConfigurationException in " + ex);
+            return null!;
+        }
+
+        private static FirehoseTarget Valid() => new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new RecordingClient().Client };
+
+        [TestMethod]
+        public void Initialize_NoDeliveryStreamName_ErrorNamesOption()
+        {
+            var target = Valid();
+            target.DeliveryStreamName = null;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "deliveryStreamName");
+        }
+
+        [TestMethod]
+        public void Initialize_EmptyDeliveryStreamName_ErrorNamesOption()
+        {
+            var target = Valid();
+            target.DeliveryStreamName = "  ";
+            StringAssert.Contains(InitializeExpectingError(target).Message, "deliveryStreamName");
+        }
+
+        [TestMethod]
+        public void Initialize_InvalidDeliveryStreamName_ErrorNamesOption()
+        {
+            var target = Valid();
+            target.DeliveryStreamName = "has spaces";
+            StringAssert.Contains(InitializeExpectingError(target).Message, "deliveryStreamName 'has spaces'");
+        }
+
+        [TestMethod]
+        public void Initialize_NoRegionAnywhere_ErrorNamesRegion()
+        {
+            var target = Valid();
+            target.Region = null;
+            target.GetEnvironmentVariable = _ => null;
+            target.SdkFallbackRegion = () => null;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "region");
+        }
+
+        [TestMethod]
+        public void Initialize_BadServiceUrl_ErrorNamesServiceUrl()
+        {
+            var target = Valid();
+            target.ServiceUrl = "localhost:4566";
+            StringAssert.Contains(InitializeExpectingError(target).Message, "serviceUrl");
+        }
+
+        [TestMethod]
+        public void Initialize_BatchSizeOver500_ErrorNamesBatchSize()
+        {
+            var target = Valid();
+            target.BatchSize = 501;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "batchSize");
+        }
+
+        [TestMethod]
+        public void Initialize_BadRetrySettings_ErrorsNameOptions()
+        {
+            var target = Valid();
+            target.RetryBackoffMilliseconds = 0;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "retryBackoffMilliseconds");
+
+            target = Valid();
+            target.RetryBackoffMaxMilliseconds = 10;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "retryBackoffMaxMilliseconds");
+
+            target = Valid();
+            target.RetryTimeLimitSeconds = -1;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "retryTimeLimitSeconds");
+
+            target = Valid();
+            target.RequestTimeoutSeconds = 0;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "requestTimeoutSeconds");
+        }
+
+        [TestMethod]
+        public void Initialize_UnknownProfile_ErrorNamesProfile()
+        {
+            string file = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllText(file, "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other\n");
+            var target = Valid();
+            target.Profile = "missing";
+            target.ProfilesLocation = file;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "profile 'missing'");
+        }
+
+        [TestMethod]
+        public void Initialize_RetryCountSet_IgnoredWithWarningSoAcceptedRecordsAreNotResent()
+        {
+            var target = Valid();
+            target.RetryCount = 3;
+            using var capture = new InternalLogCapture(LogLevel.Warn);
+            using var factory = Harness.Factory(target);
+            Assert.AreEqual(0, target.RetryCount);
+            StringAssert.Contains(capture.Text, "retryCount is ignored");
+        }
+
+        [TestMethod]
+        public void Initialize_PlainHttpToRemoteHost_Warns()
+        {
+            var target = Valid();
+            target.ServiceUrl = "http://firehose.example.com/";
+            using var capture = new InternalLogCapture(LogLevel.Warn);
+            using var factory = Harness.Factory(target);
+            StringAssert.Contains(capture.Text, "plain http");
+        }
+
+        [TestMethod]
+        public void Defaults_TunedForFirehose()
+        {
+            var target = new FirehoseTarget();
+            Assert.AreEqual(500, target.BatchSize);
+            Assert.AreEqual(200, target.TaskDelayMilliseconds);
+            Assert.AreEqual(100_000, target.QueueLimit);
+            Assert.AreEqual(AsyncTargetWrapperOverflowAction.Discard, target.OverflowAction);
+            Assert.AreEqual(0, target.RetryCount);
+            Assert.IsTrue(target.AppendNewLine);
+            Assert.AreEqual(OversizeRecordAction.Truncate, target.OversizeRecordAction);
+            Assert.AreEqual(100, target.RetryBackoffMilliseconds);
+            Assert.AreEqual(10_000, target.RetryBackoffMaxMilliseconds);
+            Assert.AreEqual(60, target.RetryTimeLimitSeconds);
+            Assert.AreEqual(30, target.RequestTimeoutSeconds);
+            Assert.IsFalse(target.UseFipsEndpoint);
+        }
+
+        [TestMethod]
+        public void Xml_EveryOption_Bound()
+        {
+            string credentials = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllText(credentials, "[fhtest]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\nregion = eu-west-2\n");
+            string xml = $@"<nlog xmlns='http://www.nlog-project.org/schemas/NLog.xsd' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets>
+    <target xsi:type='KinesisFirehose' name='fh'
+            deliveryStreamName='logs-${{event-properties:Tenant}}'
+            region='ap-southeast-2'
+            profile='fhtest'
+            profilesLocation='{credentials}'
+            serviceUrl='http://127.0.0.1:9/'
+            useFipsEndpoint='true'
+            appendNewLine='false'
+            oversizeRecordAction='Drop'
+            retryBackoffMilliseconds='50'
+            retryBackoffMaxMilliseconds='5000'
+            retryTimeLimitSeconds='30'
+            requestTimeoutSeconds='7'
+            batchSize='250'
+            taskDelayMilliseconds='20'
+            queueLimit='5000'
+            overflowAction='Block'>
+      <layout xsi:type='JsonLayout'>
+        <attribute name='msg' layout='${{message}}' />
+      </layout>
+    </target>
+  </targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>";
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml(xml);
+            var target = factory.Configuration!.FindTargetByName<FirehoseTarget>("fh");
+
+            Assert.IsNotNull(target);
+            Assert.AreEqual("logs-${event-properties:Tenant}", ((SimpleLayout)target.DeliveryStreamName!).OriginalText);
+            Assert.AreEqual("ap-southeast-2", target.Region!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.AreEqual("fhtest", target.Profile!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.AreEqual(credentials, target.ProfilesLocation!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.AreEqual("http://127.0.0.1:9/", target.ServiceUrl!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.IsTrue(target.UseFipsEndpoint);
+            Assert.IsFalse(target.AppendNewLine);
+            Assert.AreEqual(OversizeRecordAction.Drop, target.OversizeRecordAction);
+            Assert.AreEqual(50, target.RetryBackoffMilliseconds);
+            Assert.AreEqual(5000, target.RetryBackoffMaxMilliseconds);
+            Assert.AreEqual(30, target.RetryTimeLimitSeconds);
+            Assert.AreEqual(7, target.RequestTimeoutSeconds);
+            Assert.AreEqual(250, target.BatchSize);
+            Assert.AreEqual(20, target.TaskDelayMilliseconds);
+            Assert.AreEqual(5000, target.QueueLimit);
+            Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
+            Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
+            Assert.AreEqual("ap-southeast-2", target.Endpoint!.SigningRegion);
+        }
+
+        [TestMethod]
+        public void Xml_ProfileWithoutRegionOption_RegionFromProfile()
+        {
+            string credentials = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllText(credentials, "[fhtest]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\nregion = eu-west-2\n");
+            string xml = $@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app' profile='fhtest' profilesLocation='{credentials}' /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>";
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml(xml);
+            var target = factory.Configuration!.FindTargetByName<FirehoseTarget>("fh");
+            Assert.AreEqual("eu-west-2", target!.Endpoint!.SigningRegion);
+            Assert.AreEqual(new Uri("https://firehose.eu-west-2.amazonaws.com/"), target.Endpoint.ServiceUri);
+        }
+
+        [TestMethod]
+        public void Register_SetupExtensions_TypeNameKinesisFirehose()
+        {
+            using var factory = new LogFactory();
+            factory.Setup()
+                .SetupExtensions(e => e.RegisterTarget<FirehoseTarget>("KinesisFirehose"))
+                .LoadConfigurationFromXml("<nlog throwConfigExceptions='true'><targets><target type='KinesisFirehose' name='fh' deliveryStreamName='s' region='us-east-1' /></targets><rules><logger name='*' writeTo='fh' /></rules></nlog>");
+            Assert.IsInstanceOfType<FirehoseTarget>(factory.Configuration!.FindTargetByName("fh"));
+        }
+    }
+}
