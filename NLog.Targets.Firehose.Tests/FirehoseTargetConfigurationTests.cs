@@ -96,6 +96,10 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "retryTimeLimitSeconds");
 
             target = Valid();
+            target.MaxConcurrentRequests = 0;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxConcurrentRequests");
+
+            target = Valid();
             target.RequestTimeoutSeconds = 0;
             StringAssert.Contains(InitializeExpectingError(target).Message, "requestTimeoutSeconds");
         }
@@ -147,6 +151,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(10_000, target.RetryBackoffMaxMilliseconds);
             Assert.AreEqual(60, target.RetryTimeLimitSeconds);
             Assert.AreEqual(30, target.RequestTimeoutSeconds);
+            Assert.AreEqual(4, target.MaxConcurrentRequests);
             Assert.IsFalse(target.UseFipsEndpoint);
         }
 
@@ -172,6 +177,7 @@ namespace NLog.Targets.Firehose.Tests
             retryTimeLimitSeconds='30'
             requestTimeoutSeconds='7'
             batchSize='250'
+            maxConcurrentRequests='3'
             taskDelayMilliseconds='20'
             queueLimit='5000'
             overflowAction='Block'>
@@ -199,7 +205,9 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(5000, target.RetryBackoffMaxMilliseconds);
             Assert.AreEqual(30, target.RetryTimeLimitSeconds);
             Assert.AreEqual(7, target.RequestTimeoutSeconds);
-            Assert.AreEqual(250, target.BatchSize);
+            Assert.AreEqual(250, target.RecordsPerCall);
+            Assert.AreEqual(3, target.MaxConcurrentRequests);
+            Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(20, target.TaskDelayMilliseconds);
             Assert.AreEqual(5000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
@@ -30,11 +31,12 @@ namespace NLog.Targets.Firehose
         private RecordEncoder? _encoder;
         private FirehoseEndpoint? _endpoint;
         private Task? _inflight;
-        private readonly List<(int Start, int Count)> _slices = new List<(int Start, int Count)>();
+        private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
         private long _deliveredEvents;
         private long _failedEvents;
         private long _truncatedEvents;
         private long _droppedEvents;
+        private volatile string? _lastError;
 
         /// <summary>Creates the target with defaults tuned for Firehose.</summary>
         public FirehoseTarget()
@@ -110,6 +112,14 @@ namespace NLog.Targets.Firehose
         /// <remarks>Default: <see langword="60"/> s</remarks>
         public int RetryTimeLimitSeconds { get; set; } = 60;
 
+        /// <summary>
+        /// How many PutRecordBatch calls may be in flight at once. When the queue holds more than one call's worth of
+        /// events, one write takes up to <c>batchSize × maxConcurrentRequests</c> events and sends them as that many
+        /// concurrent calls, so retry waits and round trips overlap.
+        /// </summary>
+        /// <remarks>Default: <see langword="4"/></remarks>
+        public int MaxConcurrentRequests { get; set; } = 4;
+
         /// <summary>How long one HTTP attempt may take before it is abandoned and retried.</summary>
         /// <remarks>Default: <see langword="30"/> s</remarks>
         public int RequestTimeoutSeconds { get; set; } = 30;
@@ -125,6 +135,9 @@ namespace NLog.Targets.Firehose
 
         /// <summary>Test seam: the AWS SDK's fallback region chain.</summary>
         internal Func<string?> SdkFallbackRegion { get; set; } = () => Amazon.Runtime.FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+
+        /// <summary>Records per PutRecordBatch call: the configured <c>batchSize</c>, once initialized.</summary>
+        internal int RecordsPerCall => _recordsPerCall;
 
         /// <summary>The endpoint in use, once initialized.</summary>
         internal FirehoseEndpoint? Endpoint => _endpoint;
@@ -145,6 +158,10 @@ namespace NLog.Targets.Firehose
         protected override void InitializeTarget()
         {
             ValidateOptions();
+            // batchSize is the records of one call; one NLog write takes enough for maxConcurrentRequests calls.
+            // CloseTarget puts batchSize back, so a reconfiguration starts from the user's value.
+            _recordsPerCall = BatchSize;
+            BatchSize = _recordsPerCall * MaxConcurrentRequests;
             base.InitializeTarget();
 
             var nullEvent = LogEventInfo.CreateNullEvent();
@@ -181,6 +198,8 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: layout is required.");
             if (BatchSize > FirehoseLimits.MaxRecordsPerCall)
                 throw new NLogConfigurationException($"{this}: batchSize {BatchSize} is larger than {FirehoseLimits.MaxRecordsPerCall}, the most records one PutRecordBatch call takes.");
+            if (MaxConcurrentRequests < 1 || MaxConcurrentRequests > 64)
+                throw new NLogConfigurationException($"{this}: maxConcurrentRequests must be between 1 and 64; got {MaxConcurrentRequests}.");
             if (RetryBackoffMilliseconds < 1)
                 throw new NLogConfigurationException($"{this}: retryBackoffMilliseconds must be at least 1; got {RetryBackoffMilliseconds}.");
             if (RetryBackoffMaxMilliseconds < RetryBackoffMilliseconds)
@@ -232,6 +251,7 @@ namespace NLog.Targets.Firehose
             }
 
             base.CloseTarget();
+            BatchSize = _recordsPerCall;
             _client?.Dispose();
             _client = null;
             _sender = null;
@@ -255,45 +275,59 @@ namespace NLog.Targets.Firehose
         private async Task WriteBatchAsync(IList<LogEventInfo> logEvents, CancellationToken cancellationToken)
         {
             var sender = _sender ?? throw new InvalidOperationException($"{this} is not initialized.");
-            var encoder = _encoder!;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(RetryTimeLimitSeconds);
 
-            var groups = GroupRecords(logEvents, encoder, out int notSent);
-            int failed = notSent;
-            string? lastError = notSent > 0 ? "InvalidDeliveryStreamName" : null;
-
-            foreach (var group in groups)
+            var groups = GroupRecords(logEvents, _encoder!, out int notSent);
+            var calls = new List<Task<int>>();
+            using (var gate = new SemaphoreSlim(MaxConcurrentRequests))
             {
-                string stream = group.Key;
-                var records = group.Value;
-                _slices.Clear();
-                BatchPlanner.Plan(records, FirehoseLimits.MaxRecordsPerCall, FirehoseLimits.MaxBytesPerCall, _slices);
-                var slices = _slices.ToArray();
-                for (int i = 0; i < slices.Length; i++)
+                foreach (var group in groups)
                 {
-                    var (start, count) = slices[i];
-                    try
-                    {
-                        await sender.SendAsync(stream, records, start, count, deadline, cancellationToken).ConfigureAwait(false);
-                        Interlocked.Add(ref _deliveredEvents, count);
-                    }
-                    catch (FirehoseDeliveryException ex)
-                    {
-                        int remaining = 0;
-                        for (int j = i; j < slices.Length; j++)
-                            remaining += slices[j].Count;
-                        failed += remaining;
-                        lastError = ex.ErrorCode ?? "Unknown";
-                        InternalLogger.Error("{0}: delivery stream '{1}' (region {2}): {3} events not delivered; error {4}: {5}", this, stream, _endpoint?.SigningRegion, remaining, lastError, ex.Message);
-                        break; // The same stream would fail the same way: skip its remaining calls.
-                    }
+                    var slices = new List<(int Start, int Count)>();
+                    BatchPlanner.Plan(group.Value, _recordsPerCall, FirehoseLimits.MaxBytesPerCall, slices);
+                    var streamFailed = new StrongBox<bool>();
+                    foreach (var (start, count) in slices)
+                        calls.Add(SendSliceAsync(sender, gate, group.Key, group.Value, start, count, deadline, streamFailed, cancellationToken));
                 }
+                await Task.WhenAll(calls).ConfigureAwait(false);
             }
 
+            int failed = notSent;
+            string? lastError = notSent > 0 ? "InvalidDeliveryStreamName" : null;
+            foreach (var call in calls)
+                failed += call.Result;
+            if (failed > notSent)
+                lastError = _lastError;
             if (failed > 0)
             {
                 Interlocked.Add(ref _failedEvents, failed);
                 throw new FirehoseDeliveryException($"{failed} of {logEvents.Count} log events were not delivered to Firehose (last error {lastError}).", lastError);
+            }
+        }
+
+        /// <summary>Sends one call's records when a slot is free; returns how many were not delivered.</summary>
+        private async Task<int> SendSliceAsync(RecordSender sender, SemaphoreSlim gate, string stream, List<byte[]> records, int start, int count,
+            DateTime deadline, StrongBox<bool> streamFailed, CancellationToken cancellationToken)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (streamFailed.Value)
+                    return count; // The same stream already failed permanently: it would fail the same way.
+                await sender.SendAsync(stream, records, start, count, deadline, cancellationToken).ConfigureAwait(false);
+                Interlocked.Add(ref _deliveredEvents, count);
+                return 0;
+            }
+            catch (FirehoseDeliveryException ex)
+            {
+                streamFailed.Value = true;
+                _lastError = ex.ErrorCode ?? "Unknown";
+                InternalLogger.Error("{0}: delivery stream '{1}' (region {2}): {3} events not delivered; error {4}: {5}", this, stream, _endpoint?.SigningRegion, count, _lastError, ex.Message);
+                return count;
+            }
+            finally
+            {
+                gate.Release();
             }
         }
 

@@ -28,8 +28,9 @@ namespace NLog.Targets.Firehose.Internal
 
     /// <summary>
     /// Delivers one call's worth of records with retry: throttling, 5xx, timeouts and dropped connections retry the
-    /// whole call; per-record failures inside a 200 resend only the failed records, in their original order; a
-    /// record Firehose accepted is never sent again. Permanent errors end the call at once.
+    /// whole call with exponential backoff and full jitter; per-record failures inside a 200 resend only the failed
+    /// records, in their original order, after a short wait proportional to the share that failed; a record Firehose
+    /// accepted is never sent again. Permanent errors end the call at once.
     /// </summary>
     internal sealed class RecordSender
     {
@@ -111,9 +112,23 @@ namespace NLog.Targets.Firehose.Internal
                         return Completed(stats, streamName, count, rejected, rejectedCode, rejectedMessage);
 
                     InternalLogger.Debug("{0}: {1} of {2} records failed in delivery stream '{3}' ({4}); resending only those", _target, retry.Count, pendingCount, streamName, lastCode);
+                    bool progress = retry.Count < pendingCount;
+                    double failedShare = (double)retry.Count / pendingCount;
                     pending = retry;
                     pendingStart = 0;
                     pendingCount = retry.Count;
+                    if (progress)
+                    {
+                        // The call was partly accepted: there is capacity. Resend the rest after a short wait that
+                        // grows with the share that failed, and start the exponential backoff afresh.
+                        attempt = 0;
+                        var shortWait = TimeSpan.FromTicks((long)(_backoff.Next(0).Ticks * failedShare));
+                        if (_utcNow() + shortWait > deadlineUtc)
+                            throw GiveUp(streamName, count, pendingCount, stats, lastCode, lastMessage, null);
+                        stats.Retries++;
+                        await _delay(shortWait, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
                 }
                 catch (FirehoseServiceException ex)
                 {
@@ -135,16 +150,19 @@ namespace NLog.Targets.Firehose.Internal
 
                 var wait = _backoff.Next(attempt);
                 if (_utcNow() + wait > deadlineUtc)
-                {
-                    throw new FirehoseDeliveryException(
-                        $"Gave up on {pendingCount} of {count} records of delivery stream '{streamName}' after {stats.Calls} calls; last error {lastCode}: {lastMessage}", lastCode, lastException);
-                }
+                    throw GiveUp(streamName, count, pendingCount, stats, lastCode, lastMessage, lastException);
 
                 InternalLogger.Debug("{0}: retrying {1} records of delivery stream '{2}' in {3} ms after {4}", _target, pendingCount, streamName, (long)wait.TotalMilliseconds, lastCode);
                 stats.Retries++;
                 attempt++;
                 await _delay(wait, cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        private static FirehoseDeliveryException GiveUp(string streamName, int count, int pendingCount, SendStats stats, string? lastCode, string? lastMessage, Exception? lastException)
+        {
+            return new FirehoseDeliveryException(
+                $"Gave up on {pendingCount} of {count} records of delivery stream '{streamName}' after {stats.Calls} calls; last error {lastCode}: {lastMessage}", lastCode, lastException);
         }
 
         private static SendStats Completed(SendStats stats, string streamName, int count, int rejected, string? code, string? message)

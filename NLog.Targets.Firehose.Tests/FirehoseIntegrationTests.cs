@@ -1,0 +1,171 @@
+using System;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+using NLog.Targets.Wrappers;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>The real client over real HTTP against the loopback stand-in.</summary>
+    [TestClass]
+    public class FirehoseIntegrationTests
+    {
+        [TestMethod]
+        public async Task Send_ToStandIn_SignedWellFormedAndWithinLimits()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.ExpectedRegion = "us-east-1";
+            var target = StandInHarness.Target(standIn);
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Integration");
+                for (int i = 0; i < 1234; i++)
+                    logger.Info("event {Seq} of {Total}", i, 1234);
+                factory.Flush();
+            }
+
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 1234));
+            Assert.IsTrue(standIn.Calls.All(c => c.Records <= 500 && c.Status == 200));
+            Assert.IsTrue(standIn.Records("app-logs").All(r => r[^1] == (byte)'\n' && r.Count(b => b == (byte)'\n') == 1));
+            StringAssert.StartsWith(standIn.Calls.First().UserAgent, "NLog.Targets.Firehose/");
+            Assert.AreEqual(FirehoseStandIn.DefaultAccessKey, standIn.Calls.First().AccessKey);
+        }
+
+        [TestMethod]
+        public async Task Send_MaximumSizeRecords_EveryCallWithinServiceLimits()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var target = StandInHarness.Target(standIn);
+            target.Layout = "${message}";
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Big");
+                string exactlyMax = new string('a', FirehoseStandIn.MaxRecordBytes - 1); // + "\n" = the limit
+                for (int i = 0; i < 9; i++)
+                    logger.Info(exactlyMax);
+                logger.Info(new string('b', 3 * FirehoseStandIn.MaxRecordBytes)); // truncated, never fails the call
+                factory.Flush();
+                Assert.AreEqual(1, target.TruncatedEvents);
+            }
+
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+            Assert.AreEqual(10, standIn.Records("app-logs").Count);
+            Assert.IsTrue(standIn.Calls.All(c => c.Status == 200 && c.DataBytes <= FirehoseStandIn.MaxBytesPerCall));
+        }
+
+        [TestMethod]
+        public async Task Send_WithInjectedFaults_100000EventsArriveExactlyOnce()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync(seed: 2026);
+            standIn.CreateStream("app-logs");
+            standIn.Faults.ThrottleCallRate = 0.15;
+            standIn.Faults.FailedRecordRate = 0.20;
+            standIn.Faults.DropConnectionRate = 0.05;
+            var target = StandInHarness.Target(standIn);
+            target.RetryBackoffMilliseconds = 10;
+            target.RetryBackoffMaxMilliseconds = 1000;
+            target.QueueLimit = 200_000;
+            const int total = 100_000;
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Faults");
+                for (int i = 0; i < total; i++)
+                {
+                    if (i == total / 3)
+                        standIn.Faults.BeginOutage(TimeSpan.FromSeconds(3));
+                    logger.Info("event {Seq}", i);
+                }
+                factory.Flush(TimeSpan.FromMinutes(3));
+            }
+
+            var counts = StandInHarness.SequenceCounts(standIn, "app-logs");
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(counts, total));
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+            Assert.IsTrue(standIn.Calls.Any(c => c.Outcome.StartsWith("partial", StringComparison.Ordinal)), "per-record failures were injected");
+            Assert.IsTrue(standIn.Requests > standIn.Calls.Count, "throttled, dropped and outage calls were injected");
+        }
+
+        [TestMethod]
+        public async Task Send_MissingStream_ClearErrorNoRetryLoopAndFlushReturns()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            var target = StandInHarness.Target(standIn, stream: "does-not-exist");
+            target.Layout = "${message}";
+            var fallback = new Targets.MemoryTarget("fallback") { Layout = "${message}" };
+            using var capture = new InternalLogCapture(LogLevel.Error);
+            using (var factory = Harness.Factory(new FallbackGroupTarget(target, fallback)))
+            {
+                var logger = factory.GetLogger("Missing");
+                for (int i = 0; i < 1000; i++)
+                    logger.Info("e" + i);
+                var flushed = new TaskCompletionSource<Exception?>();
+                factory.Flush(ex => flushed.TrySetResult(ex), TimeSpan.FromSeconds(60));
+                Assert.IsTrue(flushed.Task.Wait(TimeSpan.FromSeconds(60)), "flush returned");
+            }
+
+            Assert.AreEqual(1000, fallback.Logs.Count);
+            Assert.IsTrue(standIn.Calls.All(c => c.Outcome == "not-found"));
+            Assert.IsTrue(standIn.Calls.Count <= 2 * 3, $"one call per NLog batch, no retry loop; saw {standIn.Calls.Count}");
+            StringAssert.Contains(capture.Text, "ResourceNotFoundException");
+            StringAssert.Contains(capture.Text, "'does-not-exist'");
+            StringAssert.Contains(capture.Text, "region us-east-1");
+        }
+
+        [TestMethod]
+        public async Task Send_ClientClockSkewed_CorrectsFromDateHeaderAndDelivers()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.ClockOffset = TimeSpan.FromMinutes(30);
+            var target = StandInHarness.Target(standIn);
+            using var capture = new InternalLogCapture(LogLevel.Warn);
+            using (var factory = Harness.Factory(target))
+            {
+                factory.GetLogger("Skew").Info("event {Seq}", 0);
+                factory.Flush();
+                factory.GetLogger("Skew").Info("event {Seq}", 1);
+                factory.Flush();
+            }
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
+            Assert.AreEqual(1, standIn.Violations.Count(v => v.StartsWith("Signature expired", StringComparison.Ordinal)), "only the first request was signed with the skewed clock");
+            StringAssert.Contains(capture.Text, "correcting the signing clock");
+        }
+
+        [TestMethod]
+        public async Task Send_UnknownAccessKey_NotRetriedAfterOneRefresh()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var target = StandInHarness.Target(standIn);
+            var fallback = new Targets.MemoryTarget("fallback") { Layout = "${message}" };
+            string? previousKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000");
+            try
+            {
+                using var capture = new InternalLogCapture(LogLevel.Error);
+                using (var factory = Harness.Factory(new FallbackGroupTarget(target, fallback)))
+                {
+                    factory.GetLogger("Creds").Info("x");
+                    factory.Flush();
+                }
+                StringAssert.Contains(capture.Text, "UnrecognizedClientException");
+                Assert.IsFalse(capture.Text.Contains(FirehoseStandIn.DefaultSecretKey, StringComparison.Ordinal), "no secret in the internal log");
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", previousKey);
+            }
+
+            Assert.AreEqual(1, fallback.Logs.Count);
+            Assert.AreEqual(2, standIn.Requests, "the first attempt and one after refreshing credentials");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using NLog.Targets.Firehose.StandIn;
+
+namespace NLog.Targets.Firehose.Tests.Support
+{
+    internal static class StandInHarness
+    {
+        /// <summary>A target that talks to <paramref name="standIn"/> over real HTTP.</summary>
+        public static FirehoseTarget Target(FirehoseStandIn standIn, string stream = "app-logs") => new FirehoseTarget
+        {
+            Name = "fh",
+            DeliveryStreamName = stream,
+            Region = "us-east-1",
+            ServiceUrl = standIn.Url.ToString(),
+        };
+
+        /// <summary>The <c>Seq</c> property of every record of <paramref name="stream"/>, counted.</summary>
+        public static Dictionary<int, int> SequenceCounts(FirehoseStandIn standIn, string stream)
+        {
+            var counts = new Dictionary<int, int>();
+            foreach (var record in standIn.Records(stream))
+            {
+                using var doc = JsonDocument.Parse(record);
+                int seq = doc.RootElement.GetProperty("Seq").GetInt32();
+                counts[seq] = counts.TryGetValue(seq, out int n) ? n + 1 : 1;
+            }
+            return counts;
+        }
+
+        /// <summary>Describes which sequence numbers in 0..<paramref name="expected"/>-1 are missing or duplicated.</summary>
+        public static string ExactlyOnceReport(Dictionary<int, int> counts, int expected)
+        {
+            var missing = Enumerable.Range(0, expected).Where(i => !counts.ContainsKey(i)).ToList();
+            var duplicated = counts.Where(kv => kv.Value > 1).Select(kv => kv.Key).ToList();
+            var unexpected = counts.Keys.Where(k => k < 0 || k >= expected).ToList();
+            if (missing.Count == 0 && duplicated.Count == 0 && unexpected.Count == 0)
+                return string.Empty;
+            var sb = new StringBuilder();
+            sb.Append($"missing {missing.Count} (first {string.Join(",", missing.Take(5))}); ");
+            sb.Append($"duplicated {duplicated.Count} (first {string.Join(",", duplicated.Take(5))}); ");
+            sb.Append($"unexpected {unexpected.Count}");
+            return sb.ToString();
+        }
+    }
+}
