@@ -73,6 +73,9 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>Every PutRecordBatch call that reached the handler, in arrival order.</summary>
     public IReadOnlyCollection<CallRecord> Calls => _calls.ToArray();
 
+    /// <summary>Raised when a request arrives, before it is answered (with the running request count).</summary>
+    public event Action<long>? RequestReceived;
+
     /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -122,7 +125,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _requests);
+        RequestReceived?.Invoke(Interlocked.Increment(ref _requests));
         var request = context.Request;
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer).ConfigureAwait(false);

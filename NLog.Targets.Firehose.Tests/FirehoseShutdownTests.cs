@@ -1,0 +1,91 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Config;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    [TestClass]
+    public class FirehoseShutdownTests
+    {
+        [TestMethod]
+        public async Task Shutdown_QueuedEvents_AllDeliveredBeforeItReturns()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.ResponseDelay = TimeSpan.FromMilliseconds(20);
+            var factory = Harness.Factory(StandInHarness.Target(standIn));
+            var logger = factory.GetLogger("Shutdown");
+
+            for (int i = 0; i < 20_000; i++)
+                logger.Info("event {Seq}", i);
+            factory.Shutdown();
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 20_000));
+        }
+
+        [TestMethod]
+        public async Task Flush_QueuedEvents_AllDeliveredBeforeItReturns()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            using var factory = Harness.Factory(StandInHarness.Target(standIn));
+            var logger = factory.GetLogger("Flush");
+
+            for (int i = 0; i < 3_000; i++)
+                logger.Info("event {Seq}", i);
+            factory.Flush();
+
+            Assert.AreEqual(3_000, standIn.Records("app-logs").Count);
+        }
+
+        [TestMethod]
+        public async Task Dispose_WithoutFlush_WriteInFlightCompletesButQueueIsLost()
+        {
+            // What NLog does on Linux when the process exits without LogManager.Shutdown(): it closes targets without
+            // flushing. The target finishes the write in flight; what is still queued is lost. (README: "Shutdown".)
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.ResponseDelay = TimeSpan.FromMilliseconds(300);
+            using var firstRequest = new ManualResetEventSlim();
+            standIn.RequestReceived += _ => firstRequest.Set();
+            var target = StandInHarness.Target(standIn);
+            target.MaxConcurrentRequests = 1;
+            var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Exit");
+
+            for (int i = 0; i < 5_000; i++)
+                logger.Info("event {Seq}", i);
+            Assert.IsTrue(firstRequest.Wait(TimeSpan.FromSeconds(30)), "the first call started");
+            factory.Dispose();
+
+            Assert.AreEqual(500, standIn.Records("app-logs").Count, "exactly the call in flight was delivered");
+            CollectionAssert.AreEqual(Enumerable.Range(0, 500).ToArray(), StandInHarness.SequenceCounts(standIn, "app-logs").Keys.OrderBy(k => k).ToArray());
+        }
+
+        [TestMethod]
+        public async Task Reconfigure_SameTarget_RecreatesClientAndKeepsDelivering()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var target = StandInHarness.Target(standIn);
+            using var factory = Harness.Factory(target);
+            factory.GetLogger("Reconfig").Info("event {Seq}", 0);
+            factory.Flush();
+
+            var config = new LoggingConfiguration(factory);
+            config.AddRuleForAllLevels(target);
+            factory.Configuration = config;
+            factory.GetLogger("Reconfig").Info("event {Seq}", 1);
+            factory.Flush();
+
+            Assert.AreEqual(500, target.RecordsPerCall);
+            Assert.AreEqual(500 * target.MaxConcurrentRequests, target.BatchSize);
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
+        }
+    }
+}
