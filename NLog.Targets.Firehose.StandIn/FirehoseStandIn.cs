@@ -125,7 +125,8 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        RequestReceived?.Invoke(Interlocked.Increment(ref _requests));
+        long requestNumber = Interlocked.Increment(ref _requests);
+        RequestReceived?.Invoke(requestNumber);
         var request = context.Request;
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer).ConfigureAwait(false);

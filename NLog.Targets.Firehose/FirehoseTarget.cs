@@ -403,7 +403,7 @@ namespace NLog.Targets.Firehose
 
         private static JsonLayout CreateDefaultLayout()
         {
-            var layout = new JsonLayout { IncludeEventProperties = true };
+            var layout = new JsonLayout { IncludeEventProperties = true, IncludeScopeProperties = true };
             layout.Attributes.Add(new JsonAttribute("time", "${date:universalTime=true:format=o}"));
             layout.Attributes.Add(new JsonAttribute("level", "${level:upperCase=true}"));
             layout.Attributes.Add(new JsonAttribute("logger", "${logger}"));
