@@ -12,7 +12,12 @@ namespace NLog.Targets.Firehose.Tests
         {
             var records = sizes.Select(s => new byte[s]).ToList();
             var batches = new List<(int, int)>();
-            BatchPlanner.Plan(records, FirehoseLimits.MaxRecordsPerCall, FirehoseLimits.MaxBytesPerCall, batches);
+            for (int start = 0; start < records.Count;)
+            {
+                int count = BatchPlanner.NextCallSize(records, start, FirehoseLimits.MaxRecordsPerCall, FirehoseLimits.MaxBytesPerCall);
+                batches.Add((start, count));
+                start += count;
+            }
             return batches;
         }
 

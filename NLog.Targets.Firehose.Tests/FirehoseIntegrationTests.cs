@@ -167,5 +167,34 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(1, fallback.Logs.Count);
             Assert.AreEqual(2, standIn.Requests, "the first attempt and one after refreshing credentials");
         }
+    
+        [TestMethod]
+        public async Task NlogConfigDefaults_200000EventsUnderFaultsAndOutage_ShutdownDeliversAllExactlyOnce()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync(seed: 424242);
+            standIn.CreateStream("app-logs");
+            standIn.Faults.ThrottleCallRate = 0.15;
+            standIn.Faults.FailedRecordRate = 0.20;
+            standIn.Faults.DropConnectionRate = 0.05;
+            const int total = 200_000;
+            var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app-logs' region='us-east-1' serviceUrl='{standIn.Url}' /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>");
+            var logger = factory.GetLogger("Acceptance");
+            for (int i = 0; i < total; i++)
+            {
+                if (i == total / 3)
+                    standIn.Faults.BeginOutage(TimeSpan.FromSeconds(3));
+                logger.Info("event {Seq}", i);
+            }
+            factory.Shutdown();
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+            Assert.IsTrue(standIn.Calls.All(c => c.Records <= 500 && c.DataBytes <= FirehoseStandIn.MaxBytesPerCall));
+        }
     }
 }

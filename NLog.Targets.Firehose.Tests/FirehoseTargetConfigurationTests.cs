@@ -142,7 +142,7 @@ namespace NLog.Targets.Firehose.Tests
             var target = new FirehoseTarget();
             Assert.AreEqual(500, target.BatchSize);
             Assert.AreEqual(200, target.TaskDelayMilliseconds);
-            Assert.AreEqual(100_000, target.QueueLimit);
+            Assert.AreEqual(200_000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Discard, target.OverflowAction);
             Assert.AreEqual(0, target.RetryCount);
             Assert.IsTrue(target.AppendNewLine);
@@ -151,7 +151,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(10_000, target.RetryBackoffMaxMilliseconds);
             Assert.AreEqual(60, target.RetryTimeLimitSeconds);
             Assert.AreEqual(30, target.RequestTimeoutSeconds);
-            Assert.AreEqual(4, target.MaxConcurrentRequests);
+            Assert.AreEqual(8, target.MaxConcurrentRequests);
             Assert.IsFalse(target.UseFipsEndpoint);
         }
 

@@ -132,5 +132,60 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(new[] { "e2\n" }, client.Calls[1].Records.Select(r => Encoding.UTF8.GetString(r)).ToArray());
             Assert.AreEqual(3, fallback.Logs.Count, "NLog's failure path gets the whole batch the rejected record was in");
         }
+    
+        [TestMethod]
+        public void Write_PartialFailure_FailedRecordsLeadTheNextCallToppedUpWithFreshOnes()
+        {
+            var client = new RecordingClient();
+            client.Respond = (call, records) => Task.FromResult(call == 0
+                ? RecordingClient.PartialFailure(records.Length, Enumerable.Range(0, 100).Select(i => i * 5))
+                : PutRecordBatchResult.AllAccepted(records.Length));
+            var target = Harness.Target(client);
+            target.Layout = "${message}";
+            target.MaxConcurrentRequests = 1;
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Merge");
+
+            for (int i = 0; i < 1000; i++)
+                logger.Info("e" + i);
+            factory.Flush();
+
+            var calls = client.Calls.Select(c => c.Records.Select(r => Encoding.UTF8.GetString(r).TrimEnd('\n')).ToArray()).ToArray();
+            Assert.AreEqual(3, calls.Length);
+            CollectionAssert.AreEqual(Enumerable.Range(0, 100).Select(i => "e" + (i * 5)).ToArray(), calls[1].Take(100).ToArray(), "the failed records first, in order");
+            CollectionAssert.AreEqual(Enumerable.Range(500, 400).Select(i => "e" + i).ToArray(), calls[1].Skip(100).ToArray(), "then fresh records up to 500");
+            CollectionAssert.AreEqual(Enumerable.Range(900, 100).Select(i => "e" + i).ToArray(), calls[2]);
+            Assert.AreEqual(1000, target.DeliveredEvents);
+        }
+
+        [TestMethod]
+        public void Write_CallFullyAcceptedWhileAnotherBacksOff_BackedOffWorkerRetriesAtOnce()
+        {
+            // The backoff wait never ends by itself: only the other call's success can wake the throttled worker.
+            var asleep = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var client = new RecordingClient();
+            client.Respond = (call, records) => call switch
+            {
+                0 => Task.FromException<PutRecordBatchResult>(new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)),
+                1 => asleep.Task.ContinueWith(_ => PutRecordBatchResult.AllAccepted(records.Length), TaskScheduler.Default),
+                _ => Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length)),
+            };
+            var target = Harness.Target(client);
+            target.MaxConcurrentRequests = 2;
+            target.Delay = (delay, token) =>
+            {
+                asleep.TrySetResult(true);
+                return new TaskCompletionSource<bool>().Task;
+            };
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Wake");
+
+            for (int i = 0; i < 1000; i++)
+                logger.Info("event {Seq}", i);
+            factory.Flush(TimeSpan.FromSeconds(30));
+
+            Assert.AreEqual(1000, target.DeliveredEvents);
+            Assert.AreEqual(3, client.Calls.Count);
+        }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
@@ -26,6 +25,12 @@ namespace NLog.Targets.Firehose
     {
         private const int CloseDrainMilliseconds = 5000;
 
+        /// <summary>
+        /// One NLog write takes enough events for this many calls per concurrent slot, so the last, smaller calls of a
+        /// write (and its retries) overlap with plenty of full ones.
+        /// </summary>
+        private const int WriteCallsPerSlot = 4;
+
         private IFirehoseClient? _client;
         private RecordSender? _sender;
         private RecordEncoder? _encoder;
@@ -36,7 +41,6 @@ namespace NLog.Targets.Firehose
         private long _failedEvents;
         private long _truncatedEvents;
         private long _droppedEvents;
-        private volatile string? _lastError;
 
         /// <summary>Creates the target with defaults tuned for Firehose.</summary>
         public FirehoseTarget()
@@ -47,8 +51,9 @@ namespace NLog.Targets.Firehose
             // Wait a little so batches fill up: fewer, fuller calls keep the per-stream request quota
             // (1,000–2,000 requests/s shared by every instance) free. Flush() sends at once.
             TaskDelayMilliseconds = 200;
-            // Room for 200 full calls of backlog while Firehose throttles or is briefly unreachable.
-            QueueLimit = 100_000;
+            // Room for a burst of 200,000 events (400 full calls) while the first calls are on their way, or for a
+            // backlog while Firehose throttles or is briefly unreachable.
+            QueueLimit = 200_000;
             // Never block the application when the backlog is full: the oldest queued events are discarded.
             OverflowAction = AsyncTargetWrapperOverflowAction.Discard;
             // Retries happen inside the target, per record: NLog's own retry would resend records Firehose accepted.
@@ -114,11 +119,11 @@ namespace NLog.Targets.Firehose
 
         /// <summary>
         /// How many PutRecordBatch calls may be in flight at once. When the queue holds more than one call's worth of
-        /// events, one write takes up to <c>batchSize × maxConcurrentRequests</c> events and sends them as that many
-        /// concurrent calls, so retry waits and round trips overlap.
+        /// events, one write takes up to <c>batchSize × maxConcurrentRequests × 4</c> events and keeps this many calls
+        /// in flight, so retry waits and round trips overlap; records a call did not get accepted ride along in the next.
         /// </summary>
-        /// <remarks>Default: <see langword="4"/></remarks>
-        public int MaxConcurrentRequests { get; set; } = 4;
+        /// <remarks>Default: <see langword="8"/> (waiting calls cost nothing; more slots recover faster after an outage)</remarks>
+        public int MaxConcurrentRequests { get; set; } = 8;
 
         /// <summary>How long one HTTP attempt may take before it is abandoned and retried.</summary>
         /// <remarks>Default: <see langword="30"/> s</remarks>
@@ -161,7 +166,7 @@ namespace NLog.Targets.Firehose
             // batchSize is the records of one call; one NLog write takes enough for maxConcurrentRequests calls.
             // CloseTarget puts batchSize back, so a reconfiguration starts from the user's value.
             _recordsPerCall = BatchSize;
-            BatchSize = _recordsPerCall * MaxConcurrentRequests;
+            BatchSize = _recordsPerCall * MaxConcurrentRequests * WriteCallsPerSlot;
             base.InitializeTarget();
 
             var nullEvent = LogEventInfo.CreateNullEvent();
@@ -182,7 +187,7 @@ namespace NLog.Targets.Firehose
                 : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());
             var random = new Random();
             var settings = new RetrySettings(TimeSpan.FromMilliseconds(RetryBackoffMilliseconds), TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds), TimeSpan.FromSeconds(RetryTimeLimitSeconds));
-            _sender = new RecordSender(_client, settings, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);
+            _sender = new RecordSender(_client, settings, _recordsPerCall, MaxConcurrentRequests, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);
 
             InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
                 profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
@@ -278,56 +283,22 @@ namespace NLog.Targets.Firehose
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(RetryTimeLimitSeconds);
 
             var groups = GroupRecords(logEvents, _encoder!, out int notSent);
-            var calls = new List<Task<int>>();
-            using (var gate = new SemaphoreSlim(MaxConcurrentRequests))
+            var result = await sender.SendAsync(groups, deadline, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _deliveredEvents, result.Delivered);
+
+            string? lastError = notSent > 0 ? "InvalidDeliveryStreamName" : null;
+            foreach (var failure in result.Failures)
             {
-                foreach (var group in groups)
-                {
-                    var slices = new List<(int Start, int Count)>();
-                    BatchPlanner.Plan(group.Value, _recordsPerCall, FirehoseLimits.MaxBytesPerCall, slices);
-                    var streamFailed = new StrongBox<bool>();
-                    foreach (var (start, count) in slices)
-                        calls.Add(SendSliceAsync(sender, gate, group.Key, group.Value, start, count, deadline, streamFailed, cancellationToken));
-                }
-                await Task.WhenAll(calls).ConfigureAwait(false);
+                lastError = failure.ErrorCode ?? "Unknown";
+                InternalLogger.Error("{0}: delivery stream '{1}' (region {2}): {3} events not delivered; error {4}: {5}",
+                    this, failure.Stream, _endpoint?.SigningRegion, failure.Records, lastError, failure.Message);
             }
 
-            int failed = notSent;
-            string? lastError = notSent > 0 ? "InvalidDeliveryStreamName" : null;
-            foreach (var call in calls)
-                failed += call.Result;
-            if (failed > notSent)
-                lastError = _lastError;
+            int failed = notSent + result.Failed;
             if (failed > 0)
             {
                 Interlocked.Add(ref _failedEvents, failed);
                 throw new FirehoseDeliveryException($"{failed} of {logEvents.Count} log events were not delivered to Firehose (last error {lastError}).", lastError);
-            }
-        }
-
-        /// <summary>Sends one call's records when a slot is free; returns how many were not delivered.</summary>
-        private async Task<int> SendSliceAsync(RecordSender sender, SemaphoreSlim gate, string stream, List<byte[]> records, int start, int count,
-            DateTime deadline, StrongBox<bool> streamFailed, CancellationToken cancellationToken)
-        {
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (streamFailed.Value)
-                    return count; // The same stream already failed permanently: it would fail the same way.
-                await sender.SendAsync(stream, records, start, count, deadline, cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _deliveredEvents, count);
-                return 0;
-            }
-            catch (FirehoseDeliveryException ex)
-            {
-                streamFailed.Value = true;
-                _lastError = ex.ErrorCode ?? "Unknown";
-                InternalLogger.Error("{0}: delivery stream '{1}' (region {2}): {3} events not delivered; error {4}: {5}", this, stream, _endpoint?.SigningRegion, count, _lastError, ex.Message);
-                return count;
-            }
-            finally
-            {
-                gate.Release();
             }
         }
 

@@ -2,36 +2,27 @@ using System.Collections.Generic;
 
 namespace NLog.Targets.Firehose.Internal
 {
-    /// <summary>
-    /// Splits encoded records into consecutive PutRecordBatch calls that respect the record-count and byte limits.
-    /// </summary>
+    /// <summary>Sizes PutRecordBatch calls within the record-count and byte limits.</summary>
     internal static class BatchPlanner
     {
         /// <summary>
-        /// Fills <paramref name="batches"/> with (start, count) slices of <paramref name="records"/>, in order. Every
-        /// record must already be within the single-record limit; a record larger than <paramref name="maxBytes"/>
-        /// still gets a call of its own.
+        /// How many records from <paramref name="start"/> go into the next call: as many as fit within
+        /// <paramref name="maxRecords"/> and <paramref name="maxBytes"/>. Every record is within the single-record limit,
+        /// which is below the per-call byte limit, so an empty call always takes at least one.
         /// </summary>
-        public static void Plan(IReadOnlyList<byte[]> records, int maxRecords, int maxBytes, List<(int Start, int Count)> batches)
+        public static int NextCallSize(IReadOnlyList<byte[]> records, int start, int maxRecords, int maxBytes)
         {
-            int start = 0;
             int count = 0;
             long bytes = 0;
-            for (int i = 0; i < records.Count; i++)
+            for (int i = start; i < records.Count && count < maxRecords; i++)
             {
                 int size = records[i].Length;
-                if (count > 0 && (count == maxRecords || bytes + size > maxBytes))
-                {
-                    batches.Add((start, count));
-                    start = i;
-                    count = 0;
-                    bytes = 0;
-                }
-                count++;
+                if (bytes + size > maxBytes)
+                    break;
                 bytes += size;
+                count++;
             }
-            if (count > 0)
-                batches.Add((start, count));
+            return count;
         }
     }
 }
