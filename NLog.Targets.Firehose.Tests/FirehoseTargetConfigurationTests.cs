@@ -241,5 +241,50 @@ namespace NLog.Targets.Firehose.Tests
                 .LoadConfigurationFromXml("<nlog throwConfigExceptions='true'><targets><target type='KinesisFirehose' name='fh' deliveryStreamName='s' region='us-east-1' /></targets><rules><logger name='*' writeTo='fh' /></rules></nlog>");
             Assert.IsInstanceOfType<FirehoseTarget>(factory.Configuration!.FindTargetByName("fh"));
         }
+    
+        [TestMethod]
+        public void Sample_NlogConfigSample_LoadsWithDocumentedDefaults()
+        {
+            string sample = Path.Combine(AppContext.BaseDirectory, "nlog.config.sample");
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromFile(sample);
+            var target = factory.Configuration!.FindTargetByName<FirehoseTarget>("firehose");
+
+            Assert.IsNotNull(target);
+            var defaults = new FirehoseTarget();
+            Assert.AreEqual(defaults.AppendNewLine, target.AppendNewLine);
+            Assert.AreEqual(defaults.OversizeRecordAction, target.OversizeRecordAction);
+            Assert.AreEqual(500, target.RecordsPerCall);
+            Assert.AreEqual(defaults.MaxConcurrentRequests, target.MaxConcurrentRequests);
+            Assert.AreEqual(defaults.TaskDelayMilliseconds, target.TaskDelayMilliseconds);
+            Assert.AreEqual(defaults.QueueLimit, target.QueueLimit);
+            Assert.AreEqual(defaults.OverflowAction, target.OverflowAction);
+            Assert.AreEqual(defaults.RetryBackoffMilliseconds, target.RetryBackoffMilliseconds);
+            Assert.AreEqual(defaults.RetryBackoffMaxMilliseconds, target.RetryBackoffMaxMilliseconds);
+            Assert.AreEqual(defaults.RetryTimeLimitSeconds, target.RetryTimeLimitSeconds);
+            Assert.AreEqual(defaults.RequestTimeoutSeconds, target.RequestTimeoutSeconds);
+            var ev = new LogEventInfo(LogLevel.Info, "x", "hi");
+            Assert.AreEqual(defaults.Layout.Render(ev), target.Layout.Render(ev), "the sample's layout is the default layout");
+        }
+    
+        [TestMethod]
+        public void Readme_EveryPublicOption_InOptionTable()
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "NLog.Targets.Firehose.sln")))
+                dir = dir.Parent;
+            Assert.IsNotNull(dir, "repository root not found");
+            string readme = File.ReadAllText(Path.Combine(dir.FullName, "README.md"));
+
+            var declared = typeof(FirehoseTarget).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
+                .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
+                .Select(p => p.Name);
+            var inherited = new[] { "Layout", "BatchSize", "TaskDelayMilliseconds", "QueueLimit", "OverflowAction", "TaskTimeoutSeconds", "RetryCount" };
+            var missing = declared.Concat(inherited)
+                .Select(name => char.ToLowerInvariant(name[0]) + name.Substring(1))
+                .Where(option => !readme.Contains("| `" + option + "` |", StringComparison.Ordinal))
+                .ToList();
+            CollectionAssert.AreEqual(Array.Empty<string>(), missing, "options missing from the README's tables");
+        }
     }
 }
