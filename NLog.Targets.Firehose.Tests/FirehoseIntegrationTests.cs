@@ -65,9 +65,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             await using var standIn = await FirehoseStandIn.StartAsync(seed: 2026);
             standIn.CreateStream("app-logs");
-            standIn.Faults.ThrottleCallRate = 0.15;
-            standIn.Faults.FailedRecordRate = 0.20;
-            standIn.Faults.DropConnectionRate = 0.05;
+            StandInHarness.InjectFaultMix(standIn);
             var target = StandInHarness.Target(standIn);
             target.RetryBackoffMilliseconds = 10;
             target.RetryBackoffMaxMilliseconds = 1000;
@@ -173,9 +171,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             await using var standIn = await FirehoseStandIn.StartAsync(seed: 424242);
             standIn.CreateStream("app-logs");
-            standIn.Faults.ThrottleCallRate = 0.15;
-            standIn.Faults.FailedRecordRate = 0.20;
-            standIn.Faults.DropConnectionRate = 0.05;
+            StandInHarness.InjectFaultMix(standIn);
             const int total = 200_000;
             var factory = new LogFactory();
             factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>

@@ -87,27 +87,35 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(Enumerable.Range(0, 10).Select(i => i.ToString("D2")).ToArray(), client.AllTexts.Select(t => t.Substring(0, 2)).ToArray());
         }
 
+        /// <summary>Logs a normal event, one twice the record limit, and another normal one; returns what was sent and logged internally.</summary>
+        private static (string[] Texts, string InternalLog) LogAroundOversized(RecordingClient client, FirehoseTarget target)
+        {
+            using var capture = new InternalLogCapture(LogLevel.Warn);
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Oversize");
+                logger.Info("before");
+                logger.Info(new string('z', 2 * FirehoseLimits.MaxRecordBytes));
+                logger.Info("after");
+                factory.Flush();
+            }
+            Assert.IsTrue(client.Calls.SelectMany(c => c.Records).All(r => r.Length <= FirehoseLimits.MaxRecordBytes));
+            return (client.AllTexts.ToArray(), capture.Text);
+        }
+
         [TestMethod]
         public void Write_OversizedEventAmongOthers_TruncatedCountedAndBatchStillSent()
         {
             var client = new RecordingClient();
             var target = Harness.Target(client);
-            using var capture = new InternalLogCapture(LogLevel.Warn);
-            using var factory = Harness.Factory(target);
-            var logger = factory.GetLogger("Oversize");
 
-            logger.Info("before");
-            logger.Info(new string('z', 2 * FirehoseLimits.MaxRecordBytes));
-            logger.Info("after");
-            factory.Flush();
+            var (texts, internalLog) = LogAroundOversized(client, target);
 
-            var texts = client.AllTexts.ToArray();
             Assert.AreEqual(3, texts.Length);
-            Assert.IsTrue(client.Calls.SelectMany(c => c.Records).All(r => r.Length <= FirehoseLimits.MaxRecordBytes));
             Assert.IsTrue(JsonDocument.Parse(texts[1]).RootElement.GetProperty("truncated").GetBoolean());
             Assert.AreEqual("after", JsonDocument.Parse(texts[2]).RootElement.GetProperty("message").GetString());
             Assert.AreEqual(1, target.TruncatedEvents);
-            StringAssert.Contains(capture.Text, "truncated 1 events");
+            StringAssert.Contains(internalLog, "truncated 1 events");
         }
 
         [TestMethod]
@@ -116,18 +124,12 @@ namespace NLog.Targets.Firehose.Tests
             var client = new RecordingClient();
             var target = Harness.Target(client);
             target.OversizeRecordAction = OversizeRecordAction.Drop;
-            using var capture = new InternalLogCapture(LogLevel.Warn);
-            using var factory = Harness.Factory(target);
-            var logger = factory.GetLogger("Oversize");
 
-            logger.Info("before");
-            logger.Info(new string('z', 2 * FirehoseLimits.MaxRecordBytes));
-            logger.Info("after");
-            factory.Flush();
+            var (texts, internalLog) = LogAroundOversized(client, target);
 
-            CollectionAssert.AreEqual(new[] { "before", "after" }, client.AllTexts.Select(t => JsonDocument.Parse(t).RootElement.GetProperty("message").GetString()).ToArray());
+            CollectionAssert.AreEqual(new[] { "before", "after" }, texts.Select(t => JsonDocument.Parse(t).RootElement.GetProperty("message").GetString()).ToArray());
             Assert.AreEqual(1, target.DroppedEvents);
-            StringAssert.Contains(capture.Text, "dropped 1 events");
+            StringAssert.Contains(internalLog, "dropped 1 events");
         }
 
         [TestMethod]

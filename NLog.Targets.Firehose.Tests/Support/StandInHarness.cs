@@ -18,6 +18,14 @@ namespace NLog.Targets.Firehose.Tests.Support
             ServiceUrl = standIn.Url.ToString(),
         };
 
+        /// <summary>The fault mix of the acceptance check: 15% throttled calls, 20% failed records, 5% dropped connections.</summary>
+        public static void InjectFaultMix(FirehoseStandIn standIn)
+        {
+            standIn.Faults.ThrottleCallRate = 0.15;
+            standIn.Faults.FailedRecordRate = 0.20;
+            standIn.Faults.DropConnectionRate = 0.05;
+        }
+
         /// <summary>The <c>Seq</c> property of every record of <paramref name="stream"/>, counted.</summary>
         public static Dictionary<int, int> SequenceCounts(FirehoseStandIn standIn, string stream)
         {

@@ -124,9 +124,9 @@ namespace NLog.Targets.Firehose.Internal
             foreach (var stream in write.Streams)
             {
                 if (stream.FailedRecords > 0)
-                    write.Result.Failures.Add(new StreamFailure(stream.Name, stream.FailedRecords, stream.LastErrorCode, stream.LastErrorMessage ?? "not delivered"));
+                    write.Outcome.Failures.Add(new StreamFailure(stream.Name, stream.FailedRecords, stream.LastErrorCode, stream.LastErrorMessage ?? "not delivered"));
             }
-            return write.Result;
+            return write.Outcome;
         }
 
         private async Task WorkerAsync(WriteState write, DateTime deadlineUtc, CancellationToken cancellationToken)
@@ -153,7 +153,7 @@ namespace NLog.Targets.Firehose.Internal
                     }
                     records = stream!.TakeCall(carry, _recordsPerCall, FirehoseLimits.MaxBytesPerCall);
                     carry = null;
-                    write.Result.Calls++;
+                    write.Outcome.Calls++;
                 }
 
                 var outcome = await SendOnceAsync(stream, records, cancellationToken).ConfigureAwait(false);
@@ -161,8 +161,8 @@ namespace NLog.Targets.Firehose.Internal
                 Task wake;
                 lock (write)
                 {
-                    write.Result.Delivered += outcome.Accepted;
-                    write.Result.Throttles += outcome.Throttles;
+                    write.Outcome.Delivered += outcome.Accepted;
+                    write.Outcome.Throttles += outcome.Throttles;
                     if (outcome.Accepted == records.Count)
                         write.WakeBackedOffWorkers();
                     wake = write.Wake;
@@ -196,7 +196,7 @@ namespace NLog.Targets.Firehose.Internal
                         continue;
                     }
                     carry = outcome.Retry;
-                    write.Result.Retries++;
+                    write.Outcome.Retries++;
                 }
 
                 InternalLogger.Debug("{0}: retrying {1} records of delivery stream '{2}' in {3} ms after {4}", _target, carry.Count, stream.Name, (long)wait.TotalMilliseconds, outcome.Code);
@@ -315,7 +315,7 @@ namespace NLog.Targets.Firehose.Internal
 
             public List<StreamState> Streams { get; } = new List<StreamState>();
 
-            public SendResult Result { get; } = new SendResult();
+            public SendResult Outcome { get; } = new SendResult();
 
             public StreamState? NextStreamWithPending()
             {
