@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -81,6 +82,43 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(0, client.Calls.Count);
             Assert.AreEqual(1, fallback.Logs.Count);
             StringAssert.Contains(capture.Text, "invalid delivery stream name 'bad name!'");
+        }
+    
+        [TestMethod]
+        public void Write_ClientThrowsUnexpectedException_WriteFailsCleanlyAndNextWriteDelivers()
+        {
+            var client = new RecordingClient();
+            client.Respond = (call, records) => call == 0
+                ? throw new ObjectDisposedException("client")
+                : Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
+            var target = Harness.Target(client);
+            target.Layout = "${message}";
+            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
+            using var capture = new InternalLogCapture(LogLevel.Error);
+            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback) { ReturnToFirstOnSuccess = true });
+            var logger = factory.GetLogger("Unexpected");
+
+            for (int i = 0; i < 3; i++)
+                logger.Info("e" + i);
+            factory.Flush();
+            logger.Info("later");
+            factory.Flush();
+
+            CollectionAssert.AreEqual(new[] { "e0", "e1", "e2" }, fallback.Logs.ToArray());
+            StringAssert.Contains(capture.Text, "ObjectDisposedException");
+            Assert.AreEqual("later\n", System.Text.Encoding.UTF8.GetString(client.Calls.Last().Records.Single()));
+            Assert.AreEqual(1, target.DeliveredEvents);
+        }
+
+        [TestMethod]
+        public void Initialize_FailsAfterValidation_BatchSizeLeftAsConfigured()
+        {
+            // Regression: batchSize was multiplied before the endpoint was resolved, so a failed start left it changed.
+            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "s", ClientFactory = _ => new RecordingClient().Client, GetEnvironmentVariable = _ => null, SdkFallbackRegion = () => null };
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
+
+            Assert.AreEqual(500, target.BatchSize);
         }
     }
 }

@@ -163,10 +163,6 @@ namespace NLog.Targets.Firehose
         protected override void InitializeTarget()
         {
             ValidateOptions();
-            // batchSize is the records of one call; one NLog write takes enough for maxConcurrentRequests calls.
-            // CloseTarget puts batchSize back, so a reconfiguration starts from the user's value.
-            _recordsPerCall = BatchSize;
-            BatchSize = _recordsPerCall * MaxConcurrentRequests * WriteCallsPerSlot;
             base.InitializeTarget();
 
             var nullEvent = LogEventInfo.CreateNullEvent();
@@ -185,6 +181,10 @@ namespace NLog.Targets.Firehose
             _client = ClientFactory != null
                 ? ClientFactory(_endpoint)
                 : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());
+            // batchSize is the records of one call; one NLog write takes enough for maxConcurrentRequests calls. Set last,
+            // once nothing can fail any more; CloseTarget puts it back, so a reconfiguration starts from the user's value.
+            _recordsPerCall = BatchSize;
+            BatchSize = Math.Min(_recordsPerCall * MaxConcurrentRequests * WriteCallsPerSlot, Math.Max(QueueLimit, _recordsPerCall));
             var random = new Random();
             var settings = new RetrySettings(TimeSpan.FromMilliseconds(RetryBackoffMilliseconds), TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds), TimeSpan.FromSeconds(RetryTimeLimitSeconds));
             _sender = new RecordSender(_client, settings, _recordsPerCall, MaxConcurrentRequests, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);

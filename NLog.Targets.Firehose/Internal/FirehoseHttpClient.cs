@@ -61,7 +61,17 @@ namespace NLog.Targets.Firehose.Internal
             {
                 var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, cancellationToken).ConfigureAwait(false);
                 if (status == 200)
-                    return PutRecordBatchProtocol.ParseResponse(responseBody, count);
+                {
+                    try
+                    {
+                        return PutRecordBatchProtocol.ParseResponse(responseBody, count);
+                    }
+                    catch (System.Text.Json.JsonException ex)
+                    {
+                        // Which records were taken is unknown: retry the call like a lost response.
+                        throw new System.IO.IOException("PutRecordBatch answered 200 with a body that is not valid JSON", ex);
+                    }
+                }
 
                 var (code, message) = PutRecordBatchProtocol.ParseError(responseBody, errorType);
                 var error = new FirehoseServiceException(status, code, message, requestId);

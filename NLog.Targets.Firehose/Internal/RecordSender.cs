@@ -226,6 +226,11 @@ namespace NLog.Targets.Firehose.Internal
             {
                 return new CallOutcome(0, records, ex.GetType().Name, ex.Message, 0);
             }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !(ex is OutOfMemoryException))
+            {
+                // Unexpected (a client closed under us, say): these records fail; the rest of the write goes on.
+                return CallOutcome.Failed(ex.GetType().Name, ex.Message);
+            }
 
             if (response.FailedPutCount == 0)
                 return new CallOutcome(records.Count, null, null, null, 0);
