@@ -115,7 +115,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     public long TotalRecords => _streams.Values.Sum(q => (long)q.Count);
 
     /// <summary>One call as the stand-in saw it.</summary>
-    public sealed record CallRecord(string Stream, int Records, long DataBytes, int Status, string Outcome, string AccessKey, string UserAgent);
+    public sealed record CallRecord(string Stream, int Records, long DataBytes, int Status, string Outcome, string AccessKey, string UserAgent, string? SessionToken = null);
 
     private double NextRandom()
     {
@@ -188,6 +188,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         }
 
         string userAgent = request.Headers.UserAgent.ToString();
+        string? sessionToken = request.Headers["X-Amz-Security-Token"].FirstOrDefault();
         long dataBytes = records.Sum(r => (long)r.Length);
         string? limitError = records.Count == 0 ? "Records must not be empty"
             : records.Count > MaxRecordsPerCall ? $"{records.Count} records exceed the limit of {MaxRecordsPerCall}"
@@ -246,7 +247,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             writer.WriteEndObject();
         }
 
-        _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, failed > 0 ? $"partial:{failed}" : "ok", accessKey!, userAgent));
+        _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, failed > 0 ? $"partial:{failed}" : "ok", accessKey!, userAgent, sessionToken));
         if (Chance(faults.DropAfterProcessingRate))
         {
             context.Abort();
