@@ -1,0 +1,35 @@
+namespace NLog.Targets.Firehose.Internal
+{
+    /// <summary>One encoded record waiting for, or on its way to, Firehose.</summary>
+    internal sealed class BufferedRecord
+    {
+        /// <summary>Memory a record costs beyond its data (object headers, references), for the byte bound.</summary>
+        public const int Overhead = 64;
+
+        public BufferedRecord(string stream, byte[] data, int level, long sequence)
+        {
+            Stream = stream;
+            Data = data;
+            Level = level;
+            Sequence = sequence;
+        }
+
+        /// <summary>The delivery stream.</summary>
+        public string Stream { get; }
+
+        /// <summary>The record's bytes, as sent.</summary>
+        public byte[] Data { get; }
+
+        /// <summary>The event's <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
+        public int Level { get; }
+
+        /// <summary>Arrival order.</summary>
+        public long Sequence { get; }
+
+        /// <summary>What the record counts against the byte bound.</summary>
+        public long Cost => Data.Length + Overhead;
+
+        /// <summary>Drop class: 0 Trace/Debug, 1 Info, 2 Warn and above. Lower classes are dropped first.</summary>
+        public int DropClass => Level <= 1 ? 0 : Level == 2 ? 1 : 2;
+    }
+}

@@ -1,0 +1,313 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace NLog.Targets.Firehose.Internal
+{
+    /// <summary>Counts of events the buffer had to drop, by level, over a period.</summary>
+    internal sealed class DropReport
+    {
+        public DropReport(long[] byLevel, DateTime firstUtc, DateTime lastUtc)
+        {
+            ByLevel = byLevel;
+            FirstUtc = firstUtc;
+            LastUtc = lastUtc;
+        }
+
+        /// <summary>Dropped events per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
+        public long[] ByLevel { get; }
+
+        public DateTime FirstUtc { get; }
+
+        public DateTime LastUtc { get; }
+
+        public long Total
+        {
+            get
+            {
+                long total = 0;
+                foreach (long n in ByLevel)
+                    total += n;
+                return total;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records waiting for Firehose, in memory, bounded in bytes and in records. When a bound is hit the least important
+    /// records go first: the oldest Trace/Debug, then Info, then Warn and above; an arriving record less important than
+    /// everything held is the one dropped. Every drop is counted by level. Records taken for sending still count against
+    /// the bounds until they are completed or returned.
+    /// </summary>
+    internal sealed class MemoryRecordBuffer
+    {
+        private readonly object _lock = new object();
+        private readonly Dictionary<string, StreamQueues> _streams = new Dictionary<string, StreamQueues>(StringComparer.Ordinal);
+        private readonly long _maxBytes;
+        private readonly int _maxRecords;
+        private readonly Func<DateTime> _utcNow;
+        private readonly long[] _droppedByLevel = new long[6];
+        private readonly long[] _totalDroppedByLevel = new long[6];
+        private DateTime _firstDropUtc;
+        private DateTime _lastDropUtc;
+        private long _bytes;
+        private int _records;
+        private int _queuedRecords;
+        private TaskCompletionSource<bool> _available = NewSignal();
+
+        public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
+        {
+            _maxBytes = maxBytes;
+            _maxRecords = maxRecords;
+            _utcNow = utcNow;
+        }
+
+        /// <summary>Records held (queued and taken), and their cost in bytes.</summary>
+        public (int Records, long Bytes) Size
+        {
+            get
+            {
+                lock (_lock)
+                    return (_records, _bytes);
+            }
+        }
+
+        /// <summary>Records queued (not taken).</summary>
+        public int QueuedRecords
+        {
+            get
+            {
+                lock (_lock)
+                    return _queuedRecords;
+            }
+        }
+
+        /// <summary>Every drop so far, per level.</summary>
+        public long[] TotalDroppedByLevel
+        {
+            get
+            {
+                lock (_lock)
+                    return (long[])_totalDroppedByLevel.Clone();
+            }
+        }
+
+        /// <summary>Completes when records were added or returned since the last call.</summary>
+        public Task Available
+        {
+            get
+            {
+                lock (_lock)
+                    return _available.Task;
+            }
+        }
+
+        /// <summary>Adds a record, dropping the least important records if a bound is hit. Returns false when the record itself was dropped.</summary>
+        public bool Add(BufferedRecord record)
+        {
+            TaskCompletionSource<bool> signal;
+            lock (_lock)
+            {
+                while (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes)
+                {
+                    var victimQueue = LowestClassOldest(out var victim);
+                    if (victim is null || victim.DropClass > record.DropClass)
+                    {
+                        CountDrop(record.Level);
+                        return false;
+                    }
+                    victimQueue!.RemoveFirst();
+                    _records--;
+                    _queuedRecords--;
+                    _bytes -= victim.Cost;
+                    CountDrop(victim.Level);
+                }
+
+                QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
+                _records++;
+                _queuedRecords++;
+                _bytes += record.Cost;
+                signal = _available;
+                _available = NewSignal();
+            }
+            signal.TrySetResult(true);
+            return true;
+        }
+
+        /// <summary>
+        /// Takes up to <paramref name="max"/> records, oldest first, from streams not in <paramref name="paused"/>. They
+        /// stay counted until <see cref="Complete"/> or <see cref="Return"/>.
+        /// </summary>
+        public List<BufferedRecord> Take(int max, ICollection<string> paused)
+        {
+            var taken = new List<BufferedRecord>(Math.Min(max, 1024));
+            lock (_lock)
+            {
+                while (taken.Count < max)
+                {
+                    LinkedList<BufferedRecord>? best = null;
+                    foreach (var stream in _streams)
+                    {
+                        if (paused.Contains(stream.Key))
+                            continue;
+                        foreach (var queue in stream.Value.All)
+                        {
+                            if (queue.First != null && (best is null || queue.First.Value.Sequence < best.First!.Value.Sequence))
+                                best = queue;
+                        }
+                    }
+                    if (best is null)
+                        break;
+                    taken.Add(best.First!.Value);
+                    best.RemoveFirst();
+                    _queuedRecords--;
+                }
+            }
+            return taken;
+        }
+
+        /// <summary>Whether any queued record belongs to a stream not in <paramref name="paused"/>.</summary>
+        public bool HasDeliverable(ICollection<string> paused)
+        {
+            lock (_lock)
+            {
+                foreach (var stream in _streams)
+                {
+                    if (!paused.Contains(stream.Key) && stream.Value.Count > 0)
+                        return true;
+                }
+                return false;
+            }
+        }
+
+        /// <summary>Releases records that are done with: delivered, or rejected for good.</summary>
+        public void Complete(IReadOnlyCollection<BufferedRecord> records)
+        {
+            lock (_lock)
+            {
+                foreach (var record in records)
+                {
+                    _records--;
+                    _bytes -= record.Cost;
+                }
+            }
+        }
+
+        /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
+        public void Return(IReadOnlyList<BufferedRecord> records)
+        {
+            if (records.Count == 0)
+                return;
+            var ordered = new List<BufferedRecord>(records);
+            ordered.Sort((a, b) => b.Sequence.CompareTo(a.Sequence));
+            TaskCompletionSource<bool> signal;
+            lock (_lock)
+            {
+                foreach (var record in ordered)
+                {
+                    QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
+                    _queuedRecords++;
+                }
+                signal = _available;
+                _available = NewSignal();
+            }
+            signal.TrySetResult(true);
+        }
+
+        /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
+        public long[] DropAllQueued()
+        {
+            var byLevel = new long[6];
+            lock (_lock)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    foreach (var queue in stream.All)
+                    {
+                        foreach (var record in queue)
+                        {
+                            byLevel[Math.Min(record.Level, 5)]++;
+                            _records--;
+                            _bytes -= record.Cost;
+                        }
+                        queue.Clear();
+                    }
+                }
+                _queuedRecords = 0;
+            }
+            return byLevel;
+        }
+
+        /// <summary>The drops since the last report, or null when there were none; resets the period.</summary>
+        public DropReport? TakeDropReport()
+        {
+            lock (_lock)
+            {
+                long total = 0;
+                foreach (long n in _droppedByLevel)
+                    total += n;
+                if (total == 0)
+                    return null;
+                var report = new DropReport((long[])_droppedByLevel.Clone(), _firstDropUtc, _lastDropUtc);
+                Array.Clear(_droppedByLevel, 0, _droppedByLevel.Length);
+                return report;
+            }
+        }
+
+        private void CountDrop(int level)
+        {
+            int slot = Math.Min(Math.Max(level, 0), 5);
+            var now = _utcNow();
+            bool first = true;
+            foreach (long n in _droppedByLevel)
+                first &= n == 0;
+            if (first)
+                _firstDropUtc = now;
+            _lastDropUtc = now;
+            _droppedByLevel[slot]++;
+            _totalDroppedByLevel[slot]++;
+        }
+
+        private LinkedList<BufferedRecord>? LowestClassOldest(out BufferedRecord? victim)
+        {
+            victim = null;
+            LinkedList<BufferedRecord>? victimQueue = null;
+            for (int dropClass = 0; dropClass < 3 && victim is null; dropClass++)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    var queue = stream.Of(dropClass);
+                    if (queue.First != null && (victim is null || queue.First.Value.Sequence < victim.Sequence))
+                    {
+                        victim = queue.First.Value;
+                        victimQueue = queue;
+                    }
+                }
+            }
+            return victimQueue;
+        }
+
+        private StreamQueues QueuesOf(string stream)
+        {
+            if (!_streams.TryGetValue(stream, out var queues))
+            {
+                queues = new StreamQueues();
+                _streams.Add(stream, queues);
+            }
+            return queues;
+        }
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>One stream's queued records, one FIFO per drop class.</summary>
+        private sealed class StreamQueues
+        {
+            public readonly LinkedList<BufferedRecord>[] All = { new LinkedList<BufferedRecord>(), new LinkedList<BufferedRecord>(), new LinkedList<BufferedRecord>() };
+
+            public int Count => All[0].Count + All[1].Count + All[2].Count;
+
+            public LinkedList<BufferedRecord> Of(int dropClass) => All[dropClass];
+        }
+    }
+}
