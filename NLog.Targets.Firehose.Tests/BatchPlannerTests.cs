@@ -10,7 +10,7 @@ namespace NLog.Targets.Firehose.Tests
     {
         private static List<(int Start, int Count)> Plan(IEnumerable<int> sizes)
         {
-            var records = sizes.Select(s => new byte[s]).ToList();
+            var records = sizes.Select((s, i) => new BufferedRecord("s", new byte[s], 2, i)).ToList();
             var batches = new List<(int, int)>();
             for (int start = 0; start < records.Count;)
             {

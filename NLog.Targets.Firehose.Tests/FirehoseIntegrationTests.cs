@@ -6,7 +6,6 @@ using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.StandIn;
 using NLog.Targets.Firehose.Tests.Support;
-using NLog.Targets.Wrappers;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -91,14 +90,13 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public async Task Send_MissingStream_ClearErrorNoRetryLoopAndFlushReturns()
+        public async Task Send_MissingStream_ClearErrorNoRetryLoopFlushReturnsEventsKeptThenReportedAtClose()
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             var target = StandInHarness.Target(standIn, stream: "does-not-exist");
             target.Layout = "${message}";
-            var fallback = new Targets.MemoryTarget("fallback") { Layout = "${message}" };
             using var capture = new InternalLogCapture(LogLevel.Error);
-            using (var factory = Harness.Factory(new FallbackGroupTarget(target, fallback)))
+            using (var factory = Harness.Factory(target))
             {
                 var logger = factory.GetLogger("Missing");
                 for (int i = 0; i < 1000; i++)
@@ -106,14 +104,16 @@ namespace NLog.Targets.Firehose.Tests
                 var flushed = new TaskCompletionSource<Exception?>();
                 factory.Flush(ex => flushed.TrySetResult(ex), TimeSpan.FromSeconds(60));
                 Assert.IsTrue(flushed.Task.Wait(TimeSpan.FromSeconds(60)), "flush returned");
+                Assert.AreEqual(1000, target.BufferSize.Records, "the events are kept while the stream is missing");
             }
 
-            Assert.AreEqual(1000, fallback.Logs.Count);
             Assert.IsTrue(standIn.Calls.All(c => c.Outcome == "not-found"));
-            Assert.IsTrue(standIn.Calls.Count <= 2 * 3, $"one call per NLog batch, no retry loop; saw {standIn.Calls.Count}");
+            Assert.IsTrue(standIn.Calls.Count <= 2, $"one round, no retry loop; saw {standIn.Calls.Count} calls");
             StringAssert.Contains(capture.Text, "ResourceNotFoundException");
             StringAssert.Contains(capture.Text, "'does-not-exist'");
             StringAssert.Contains(capture.Text, "region us-east-1");
+            StringAssert.Contains(capture.Text, "closing with 1000 events not delivered");
+            Assert.AreEqual(1000, target.UndeliveredAtClose);
         }
 
         [TestMethod]
@@ -138,34 +138,34 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public async Task Send_UnknownAccessKey_NotRetriedAfterOneRefresh()
+        public async Task Send_UnknownAccessKey_NotRetriedAfterOneRefreshAndNoSecretLogged()
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
             var target = StandInHarness.Target(standIn);
-            var fallback = new Targets.MemoryTarget("fallback") { Layout = "${message}" };
             string? previousKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
             Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000");
             try
             {
-                using var capture = new InternalLogCapture(LogLevel.Error);
-                using (var factory = Harness.Factory(new FallbackGroupTarget(target, fallback)))
+                using var capture = new InternalLogCapture(LogLevel.Trace);
+                using (var factory = Harness.Factory(target))
                 {
                     factory.GetLogger("Creds").Info("x");
                     factory.Flush();
                 }
                 StringAssert.Contains(capture.Text, "UnrecognizedClientException");
                 Assert.IsFalse(capture.Text.Contains(FirehoseStandIn.DefaultSecretKey, StringComparison.Ordinal), "no secret in the internal log");
+                Assert.IsFalse(capture.Text.Contains("Signature=", StringComparison.Ordinal), "no signature in the internal log");
             }
             finally
             {
                 Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", previousKey);
             }
 
-            Assert.AreEqual(1, fallback.Logs.Count);
-            Assert.AreEqual(2, standIn.Requests, "the first attempt and one after refreshing credentials");
+            Assert.AreEqual(2, standIn.Requests, "the first attempt and one after resolving credentials again");
+            Assert.AreEqual(1, target.UndeliveredAtClose);
         }
-    
+
         [TestMethod]
         public async Task NlogConfigDefaults_200000EventsUnderFaultsAndOutage_ShutdownDeliversAllExactlyOnce()
         {

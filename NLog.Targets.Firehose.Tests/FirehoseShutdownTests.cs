@@ -44,13 +44,13 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public async Task Dispose_WithoutFlush_WriteInFlightCompletesButRestOfQueueIsLost()
+        public async Task Dispose_WithoutFlush_BufferedEventsDeliveredWithinTheCloseDrain()
         {
             // What NLog does on Linux when the process exits without LogManager.Shutdown(): it closes targets without
-            // flushing. The target finishes the write in flight; what is still queued is lost. (README: "Shutdown".)
+            // flushing. The target has taken the events into its own buffer and drains it (for up to 5 s) at close.
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
-            standIn.Faults.ResponseDelay = TimeSpan.FromMilliseconds(300);
+            standIn.Faults.ResponseDelay = TimeSpan.FromMilliseconds(50);
             using var firstRequest = new ManualResetEventSlim();
             standIn.RequestReceived += _ => firstRequest.Set();
             var target = StandInHarness.Target(standIn);
@@ -61,12 +61,28 @@ namespace NLog.Targets.Firehose.Tests
             for (int i = 0; i < 5_000; i++)
                 logger.Info("event {Seq}", i);
             Assert.IsTrue(firstRequest.Wait(TimeSpan.FromSeconds(30)), "the first call started");
-            int write = target.BatchSize;
             factory.Dispose();
 
-            Assert.AreEqual(2_000, write, "one write: 500 records × 1 concurrent call × 4 calls per slot");
-            Assert.AreEqual(write, standIn.Records("app-logs").Count, "exactly the write in flight was delivered");
-            CollectionAssert.AreEqual(Enumerable.Range(0, write).ToArray(), StandInHarness.SequenceCounts(standIn, "app-logs").Keys.OrderBy(k => k).ToArray());
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 5_000));
+            Assert.AreEqual(0, target.UndeliveredAtClose);
+        }
+
+        [TestMethod]
+        public async Task Shutdown_StreamMissing_ReturnsAndReportsUndeliveredCountByLevel()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            var target = StandInHarness.Target(standIn);
+            using var capture = new InternalLogCapture(LogLevel.Error);
+            var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Down");
+
+            for (int i = 0; i < 10; i++)
+                logger.Info("event {Seq}", i);
+            logger.Error("event {Seq}", 10);
+            factory.Shutdown();
+
+            Assert.AreEqual(11, target.UndeliveredAtClose);
+            StringAssert.Contains(capture.Text, "closing with 11 events not delivered (Trace 0, Debug 0, Info 10, Warn 0, Error 1, Fatal 0)");
         }
 
         [TestMethod]
@@ -86,7 +102,7 @@ namespace NLog.Targets.Firehose.Tests
             factory.Flush();
 
             Assert.AreEqual(500, target.RecordsPerCall);
-            Assert.AreEqual(500 * target.MaxConcurrentRequests * 4, target.BatchSize);
+            Assert.AreEqual(500, target.BatchSize);
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
         }
     }

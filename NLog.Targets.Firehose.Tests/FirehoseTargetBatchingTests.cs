@@ -129,7 +129,7 @@ namespace NLog.Targets.Firehose.Tests
 
             CollectionAssert.AreEqual(new[] { "before", "after" }, texts.Select(t => JsonDocument.Parse(t).RootElement.GetProperty("message").GetString()).ToArray());
             Assert.AreEqual(1, target.DroppedEvents);
-            StringAssert.Contains(internalLog, "dropped 1 events");
+            StringAssert.Contains(internalLog, "left out 1 events");
         }
 
         [TestMethod]

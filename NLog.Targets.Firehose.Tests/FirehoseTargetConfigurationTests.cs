@@ -100,6 +100,14 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "maxConcurrentRequests");
 
             target = Valid();
+            target.MaxQueueBytes = 1000;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxQueueBytes");
+
+            target = Valid();
+            target.MaxPauseSeconds = 0;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxPauseSeconds");
+
+            target = Valid();
             target.RequestTimeoutSeconds = 0;
             StringAssert.Contains(InitializeExpectingError(target).Message, "requestTimeoutSeconds");
         }
@@ -113,17 +121,6 @@ namespace NLog.Targets.Firehose.Tests
             target.Profile = "missing";
             target.ProfilesLocation = file;
             StringAssert.Contains(InitializeExpectingError(target).Message, "profile 'missing'");
-        }
-
-        [TestMethod]
-        public void Initialize_RetryCountSet_IgnoredWithWarningSoAcceptedRecordsAreNotResent()
-        {
-            var target = Valid();
-            target.RetryCount = 3;
-            using var capture = new InternalLogCapture(LogLevel.Warn);
-            using var factory = Harness.Factory(target);
-            Assert.AreEqual(0, target.RetryCount);
-            StringAssert.Contains(capture.Text, "retryCount is ignored");
         }
 
         [TestMethod]
@@ -144,7 +141,6 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(200, target.TaskDelayMilliseconds);
             Assert.AreEqual(200_000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Discard, target.OverflowAction);
-            Assert.AreEqual(0, target.RetryCount);
             Assert.IsTrue(target.AppendNewLine);
             Assert.AreEqual(OversizeRecordAction.Truncate, target.OversizeRecordAction);
             Assert.AreEqual(100, target.RetryBackoffMilliseconds);
@@ -152,6 +148,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(60, target.RetryTimeLimitSeconds);
             Assert.AreEqual(30, target.RequestTimeoutSeconds);
             Assert.AreEqual(8, target.MaxConcurrentRequests);
+            Assert.AreEqual(64L * 1024 * 1024, target.MaxQueueBytes);
+            Assert.AreEqual(60, target.MaxPauseSeconds);
             Assert.IsFalse(target.UseFipsEndpoint);
         }
 
@@ -178,6 +176,8 @@ namespace NLog.Targets.Firehose.Tests
             requestTimeoutSeconds='7'
             batchSize='250'
             maxConcurrentRequests='3'
+            maxQueueBytes='2097152'
+            maxPauseSeconds='15'
             taskDelayMilliseconds='20'
             queueLimit='5000'
             overflowAction='Block'>
@@ -207,6 +207,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(7, target.RequestTimeoutSeconds);
             Assert.AreEqual(250, target.RecordsPerCall);
             Assert.AreEqual(3, target.MaxConcurrentRequests);
+            Assert.AreEqual(2097152L, target.MaxQueueBytes);
+            Assert.AreEqual(15, target.MaxPauseSeconds);
             Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(20, target.TaskDelayMilliseconds);
             Assert.AreEqual(5000, target.QueueLimit);
@@ -279,7 +281,7 @@ namespace NLog.Targets.Firehose.Tests
             var declared = typeof(FirehoseTarget).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
                 .Where(p => p.CanWrite && p.SetMethod!.IsPublic)
                 .Select(p => p.Name);
-            var inherited = new[] { "Layout", "BatchSize", "TaskDelayMilliseconds", "QueueLimit", "OverflowAction", "TaskTimeoutSeconds", "RetryCount" };
+            var inherited = new[] { "Layout", "BatchSize", "TaskDelayMilliseconds", "QueueLimit", "OverflowAction" };
             var missing = declared.Concat(inherited)
                 .Select(name => char.ToLowerInvariant(name[0]) + name.Substring(1))
                 .Where(option => !readme.Contains("| `" + option + "` |", StringComparison.Ordinal))

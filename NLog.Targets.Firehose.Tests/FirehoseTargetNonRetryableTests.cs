@@ -1,11 +1,10 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NLog.Targets;
 using NLog.Targets.Firehose.Internal;
 using NLog.Targets.Firehose.Tests.Support;
-using NLog.Targets.Wrappers;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -19,34 +18,35 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow(400, "InvalidKMSResourceException")]
         [DataRow(403, "MissingAuthenticationTokenException")]
         [DataRow(0, "NoCredentials")]
-        public void Write_NonRetryableError_NotRetriedAndBatchGoesToFallback(int status, string code)
+        public void Write_NonRetryableError_NotRetriedStreamPausedEventsKeptFlushReturns(int status, string code)
         {
             var client = new RecordingClient();
             client.Respond = (call, records) => throw new FirehoseServiceException(status, code, "details from service", "req-9");
             var target = Harness.Target(client, stream: "orders-stream");
             target.Region = "eu-west-3";
-            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
+            target.PauseBase = TimeSpan.FromMinutes(5);
             using var capture = new InternalLogCapture(LogLevel.Error);
-            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback));
+            using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Permanent");
 
             for (int i = 0; i < 3; i++)
                 logger.Info("e" + i);
-            factory.Flush();
+            factory.Flush(TimeSpan.FromSeconds(30));
 
             Assert.AreEqual(1, client.Calls.Count, "a non-retryable error is not retried");
-            CollectionAssert.AreEqual(new[] { "e0", "e1", "e2" }, fallback.Logs.ToArray());
+            Assert.AreEqual(3, target.BufferSize.Records, "the events are kept");
             StringAssert.Contains(capture.Text, "orders-stream");
             StringAssert.Contains(capture.Text, "eu-west-3");
             StringAssert.Contains(capture.Text, code);
+            StringAssert.Contains(capture.Text, "pausing its calls for 300 s");
         }
 
         [TestMethod]
-        public void Write_AfterMissingStreamIsCreated_LaterEventsDelivered()
+        public async Task Write_MissingStreamCreatedLater_KeptEventsFlowWithoutHelp()
         {
             var client = new RecordingClient();
             bool created = false;
-            client.Respond = (call, records) => created
+            client.Respond = (call, records) => Volatile.Read(ref created)
                 ? Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length))
                 : throw new FirehoseServiceException(400, "ResourceNotFoundException", "not found", null);
             var target = Harness.Target(client);
@@ -54,60 +54,57 @@ namespace NLog.Targets.Firehose.Tests
             using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Later");
 
-            logger.Info("lost");
+            logger.Info("kept");
             factory.Flush();
-            created = true;
-            logger.Info("arrives");
+            Assert.AreEqual(1, client.Calls.Count);
+            Volatile.Write(ref created, true);
+            logger.Info("new");
+            await client.WhenCalls(2).WaitAsync(TimeSpan.FromSeconds(30));
             factory.Flush();
 
-            Assert.AreEqual(2, client.Calls.Count);
-            Assert.AreEqual("arrives\n", System.Text.Encoding.UTF8.GetString(client.Calls[1].Records.Single()));
-            Assert.AreEqual(1, target.FailedEvents);
-            Assert.AreEqual(1, target.DeliveredEvents);
+            var delivered = client.Calls.Skip(1).SelectMany(c => c.Records).Select(r => System.Text.Encoding.UTF8.GetString(r)).ToArray();
+            CollectionAssert.AreEquivalent(new[] { "kept\n", "new\n" }, delivered);
+            Assert.AreEqual(2, target.DeliveredEvents);
+            Assert.AreEqual(0, target.BufferSize.Records);
         }
 
         [TestMethod]
-        public void Write_InvalidRenderedStreamName_EventsFailWithClearError()
+        public void Write_InvalidRenderedStreamName_LeftOutCountedWithClearError()
         {
             var client = new RecordingClient();
             var target = Harness.Target(client);
             target.DeliveryStreamName = "${event-properties:Stream}";
-            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
             using var capture = new InternalLogCapture(LogLevel.Error);
-            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback));
+            using var factory = Harness.Factory(target);
 
             factory.GetLogger("Names").Info("to {Stream}", "bad name!");
+            factory.GetLogger("Names").Info("to {Stream}", "good-name");
             factory.Flush();
 
-            Assert.AreEqual(0, client.Calls.Count);
-            Assert.AreEqual(1, fallback.Logs.Count);
+            Assert.AreEqual("good-name", client.Calls.Single().Stream);
+            Assert.AreEqual(1, target.DroppedEvents);
             StringAssert.Contains(capture.Text, "invalid delivery stream name 'bad name!'");
         }
-    
+
         [TestMethod]
-        public void Write_ClientThrowsUnexpectedException_WriteFailsCleanlyAndNextWriteDelivers()
+        public async Task Write_ClientThrowsUnexpectedException_EventsKeptAndDeliveredOnRetry()
         {
             var client = new RecordingClient();
             client.Respond = (call, records) => call == 0
                 ? throw new ObjectDisposedException("client")
                 : Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
             var target = Harness.Target(client);
-            target.Layout = "${message}";
-            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
             using var capture = new InternalLogCapture(LogLevel.Error);
-            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback) { ReturnToFirstOnSuccess = true });
+            using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Unexpected");
 
             for (int i = 0; i < 3; i++)
                 logger.Info("e" + i);
-            factory.Flush();
-            logger.Info("later");
+            await client.WhenCalls(2).WaitAsync(TimeSpan.FromSeconds(30));
             factory.Flush();
 
-            CollectionAssert.AreEqual(new[] { "e0", "e1", "e2" }, fallback.Logs.ToArray());
             StringAssert.Contains(capture.Text, "ObjectDisposedException");
-            Assert.AreEqual("later\n", System.Text.Encoding.UTF8.GetString(client.Calls.Last().Records.Single()));
-            Assert.AreEqual(1, target.DeliveredEvents);
+            Assert.AreEqual(3, target.DeliveredEvents);
         }
 
         [TestMethod]

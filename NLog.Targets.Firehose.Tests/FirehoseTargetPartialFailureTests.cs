@@ -5,10 +5,8 @@ using System.Net.Http;
 using System.Text;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NLog.Targets;
 using NLog.Targets.Firehose.Internal;
 using NLog.Targets.Firehose.Tests.Support;
-using NLog.Targets.Wrappers;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -36,7 +34,7 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(new[] { "e1\n", "e3\n", "e4\n" }, client.Calls[1].Records.Select(r => Encoding.UTF8.GetString(r)).ToArray());
             Assert.AreEqual(1, delays.Count);
             Assert.AreEqual(6, target.DeliveredEvents);
-            Assert.AreEqual(0, target.FailedEvents);
+            Assert.AreEqual(0, target.BufferSize.Records);
         }
 
         [TestMethod]
@@ -87,27 +85,29 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void Write_RetryTimeLimitExceeded_EventsGoToFallback()
+        public void Write_RetryTimeLimitExceeded_EventsKeptStreamPausedAndDeliveredLater()
         {
             var client = new RecordingClient();
-            client.Respond = (call, records) => throw new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null);
+            client.Respond = (call, records) => call < 3
+                ? throw new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)
+                : Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
             var target = Harness.Target(client);
             target.RetryTimeLimitSeconds = 0;
-            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
+            target.Layout = "${message}";
             using var capture = new InternalLogCapture(LogLevel.Error);
-            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback) { Name = "group" });
+            using var factory = Harness.Factory(target);
 
             factory.GetLogger("Limit").Info("keep me");
-            factory.Flush();
+            factory.Flush(TimeSpan.FromSeconds(30));
 
-            CollectionAssert.AreEqual(new[] { "keep me" }, fallback.Logs.ToArray());
-            Assert.AreEqual(1, client.Calls.Count);
-            StringAssert.Contains(capture.Text, "ServiceUnavailableException");
-            Assert.AreEqual(1, target.FailedEvents);
+            Assert.AreEqual(4, client.Calls.Count, "each round gave up at once, paused, and tried again");
+            Assert.AreEqual("keep me\n", Encoding.UTF8.GetString(client.Calls.Last().Records.Single()));
+            Assert.AreEqual(1, target.DeliveredEvents);
+            StringAssert.Contains(capture.Text, "pausing its calls");
         }
 
         [TestMethod]
-        public void Write_PermanentPerRecordError_OnlyThoseFailAndOthersAreRetried()
+        public void Write_PermanentPerRecordError_OnlyThatRecordRejectedOthersRetried()
         {
             var client = new RecordingClient();
             client.Respond = (call, records) =>
@@ -120,8 +120,8 @@ namespace NLog.Targets.Firehose.Tests
             };
             var target = Harness.Target(client);
             target.Layout = "${message}";
-            var fallback = new MemoryTarget("fallback") { Layout = "${message}" };
-            using var factory = Harness.Factory(new FallbackGroupTarget(target, fallback));
+            using var capture = new InternalLogCapture(LogLevel.Error);
+            using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Kms");
 
             for (int i = 0; i < 3; i++)
@@ -130,62 +130,9 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.AreEqual(2, client.Calls.Count);
             CollectionAssert.AreEqual(new[] { "e2\n" }, client.Calls[1].Records.Select(r => Encoding.UTF8.GetString(r)).ToArray());
-            Assert.AreEqual(3, fallback.Logs.Count, "NLog's failure path gets the whole batch the rejected record was in");
-        }
-    
-        [TestMethod]
-        public void Write_PartialFailure_FailedRecordsLeadTheNextCallToppedUpWithFreshOnes()
-        {
-            var client = new RecordingClient();
-            client.Respond = (call, records) => Task.FromResult(call == 0
-                ? RecordingClient.PartialFailure(records.Length, Enumerable.Range(0, 100).Select(i => i * 5))
-                : PutRecordBatchResult.AllAccepted(records.Length));
-            var target = Harness.Target(client);
-            target.Layout = "${message}";
-            target.MaxConcurrentRequests = 1;
-            using var factory = Harness.Factory(target);
-            var logger = factory.GetLogger("Merge");
-
-            for (int i = 0; i < 1000; i++)
-                logger.Info("e" + i);
-            factory.Flush();
-
-            var calls = client.Calls.Select(c => c.Records.Select(r => Encoding.UTF8.GetString(r).TrimEnd('\n')).ToArray()).ToArray();
-            Assert.AreEqual(3, calls.Length);
-            CollectionAssert.AreEqual(Enumerable.Range(0, 100).Select(i => "e" + (i * 5)).ToArray(), calls[1].Take(100).ToArray(), "the failed records first, in order");
-            CollectionAssert.AreEqual(Enumerable.Range(500, 400).Select(i => "e" + i).ToArray(), calls[1].Skip(100).ToArray(), "then fresh records up to 500");
-            CollectionAssert.AreEqual(Enumerable.Range(900, 100).Select(i => "e" + i).ToArray(), calls[2]);
-            Assert.AreEqual(1000, target.DeliveredEvents);
-        }
-
-        [TestMethod]
-        public void Write_CallFullyAcceptedWhileAnotherBacksOff_BackedOffWorkerRetriesAtOnce()
-        {
-            // The backoff wait never ends by itself: only the other call's success can wake the throttled worker.
-            var asleep = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var client = new RecordingClient();
-            client.Respond = (call, records) => call switch
-            {
-                0 => Task.FromException<PutRecordBatchResult>(new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)),
-                1 => asleep.Task.ContinueWith(_ => PutRecordBatchResult.AllAccepted(records.Length), TaskScheduler.Default),
-                _ => Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length)),
-            };
-            var target = Harness.Target(client);
-            target.MaxConcurrentRequests = 2;
-            target.Delay = (delay, token) =>
-            {
-                asleep.TrySetResult(true);
-                return new TaskCompletionSource<bool>().Task;
-            };
-            using var factory = Harness.Factory(target);
-            var logger = factory.GetLogger("Wake");
-
-            for (int i = 0; i < 1000; i++)
-                logger.Info("event {Seq}", i);
-            factory.Flush(TimeSpan.FromSeconds(30));
-
-            Assert.AreEqual(1000, target.DeliveredEvents);
-            Assert.AreEqual(3, client.Calls.Count);
+            Assert.AreEqual(2, target.DeliveredEvents);
+            Assert.AreEqual(1, target.RejectedEvents);
+            StringAssert.Contains(capture.Text, "InvalidKMSResourceException");
         }
     }
 }

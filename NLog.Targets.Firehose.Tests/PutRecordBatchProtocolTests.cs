@@ -14,8 +14,8 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void SerializeRequest_WritesStreamAndBase64OfEachRecordOnce()
         {
-            var records = new List<byte[]> { Encoding.UTF8.GetBytes("skip\n"), Encoding.UTF8.GetBytes("hello\n"), new byte[] { 0, 255, 10 } };
-            byte[] body = PutRecordBatchProtocol.SerializeRequest("app-logs", records, 1, 2);
+            var records = new List<BufferedRecord> { new BufferedRecord("app-logs", Encoding.UTF8.GetBytes("hello\n"), 2, 0), new BufferedRecord("app-logs", new byte[] { 0, 255, 10 }, 2, 1) };
+            byte[] body = PutRecordBatchProtocol.SerializeRequest("app-logs", records);
             Assert.AreEqual("{\"DeliveryStreamName\":\"app-logs\",\"Records\":[{\"Data\":\"aGVsbG8K\"},{\"Data\":\"AP8K\"}]}", Encoding.UTF8.GetString(body));
         }
 

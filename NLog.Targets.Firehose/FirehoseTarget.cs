@@ -25,20 +25,20 @@ namespace NLog.Targets.Firehose
     {
         private const int CloseDrainMilliseconds = 5000;
 
-        /// <summary>
-        /// One NLog write takes enough events for this many calls per concurrent slot, so the last, smaller calls of a
-        /// write (and its retries) overlap with plenty of full ones.
-        /// </summary>
-        private const int WriteCallsPerSlot = 4;
+        /// <summary>One delivery round takes enough records for this many calls per concurrent slot.</summary>
+        private const int RoundCallsPerSlot = 4;
 
         private IFirehoseClient? _client;
-        private RecordSender? _sender;
         private RecordEncoder? _encoder;
         private FirehoseEndpoint? _endpoint;
-        private Task? _inflight;
+        private MemoryRecordBuffer? _buffer;
+        private DeliveryLoop? _loop;
         private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
-        private long _deliveredEvents;
-        private long _failedEvents;
+        private long _sequence;
+        private long _deliveredBefore;
+        private long _rejectedBefore;
+        private long _queueDroppedBefore;
+        private long _undeliveredAtClose;
         private long _truncatedEvents;
         private long _droppedEvents;
 
@@ -46,20 +46,15 @@ namespace NLog.Targets.Firehose
         public FirehoseTarget()
         {
             Layout = CreateDefaultLayout();
-            // One NLog batch is one PutRecordBatch call: 500 is the service's per-call maximum.
+            // Records per PutRecordBatch call: 500 is the service's per-call maximum.
             BatchSize = FirehoseLimits.MaxRecordsPerCall;
-            // Wait a little so batches fill up: fewer, fuller calls keep the per-stream request quota
-            // (1,000–2,000 requests/s shared by every instance) free. Flush() sends at once.
+            // Hand events over every 200 ms so calls fill up: fewer, fuller calls keep the per-stream request quota
+            // (1,000-2,000 requests/s shared by every instance) free. Flush() sends at once.
             TaskDelayMilliseconds = 200;
-            // Room for a burst of 200,000 events (400 full calls) while the first calls are on their way, or for a
-            // backlog while Firehose throttles or is briefly unreachable.
+            // The target's own buffer holds up to this many events (and maxQueueBytes): a burst of 200,000 fits.
             QueueLimit = 200_000;
-            // Never block the application when the backlog is full: the oldest queued events are discarded.
+            // NLog's queue never blocks the application; the target takes events out of it at once.
             OverflowAction = AsyncTargetWrapperOverflowAction.Discard;
-            // Retries happen inside the target, per record: NLog's own retry would resend records Firehose accepted.
-            RetryCount = 0;
-            // Longer than the retry time limit plus one request, so NLog never cancels a write that is still retrying.
-            TaskTimeoutSeconds = 150;
         }
 
         /// <summary>
@@ -111,16 +106,32 @@ namespace NLog.Targets.Firehose
         public int RetryBackoffMaxMilliseconds { get; set; } = 10_000;
 
         /// <summary>
-        /// How long one batch may keep retrying before its undelivered events are given up to NLog's failure path
-        /// (for example a <c>FallbackGroup</c>).
+        /// How long one delivery round keeps retrying throttled or failing calls. Then its undelivered events go back to
+        /// the buffer and the stream pauses (see <see cref="MaxPauseSeconds"/>); they are not dropped.
         /// </summary>
         /// <remarks>Default: <see langword="60"/> s</remarks>
         public int RetryTimeLimitSeconds { get; set; } = 60;
 
         /// <summary>
-        /// How many PutRecordBatch calls may be in flight at once. When the queue holds more than one call's worth of
-        /// events, one write takes up to <c>batchSize × maxConcurrentRequests × 4</c> events and keeps this many calls
-        /// in flight, so retry waits and round trips overlap; records a call did not get accepted ride along in the next.
+        /// The bound, in bytes, of the events the target holds (waiting or in flight), next to <c>queueLimit</c> in events.
+        /// At the bound the least important events are dropped first (Trace and Debug, then Info, then Warn and above),
+        /// counted by level, and a summary event is sent once delivery resumes.
+        /// </summary>
+        /// <remarks>Default: <see langword="67108864"/> (64 MiB)</remarks>
+        public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;
+
+        /// <summary>
+        /// The longest pause of a stream's calls after a persistent error (missing stream, access denied, refused
+        /// credentials, or a round that ran out of retry time). Pauses start at 1 s and double up to this; events are kept
+        /// meanwhile and flow as soon as a call succeeds.
+        /// </summary>
+        /// <remarks>Default: <see langword="60"/> s</remarks>
+        public int MaxPauseSeconds { get; set; } = 60;
+
+        /// <summary>
+        /// How many PutRecordBatch calls may be in flight at once. When the buffer holds more than one call's worth of
+        /// events, a delivery round takes up to <c>batchSize × maxConcurrentRequests × 4</c> of them and keeps this many
+        /// calls in flight, so retry waits and round trips overlap; records a call did not get accepted ride along in the next.
         /// </summary>
         /// <remarks>Default: <see langword="8"/> (waiting calls cost nothing; more slots recover faster after an outage)</remarks>
         public int MaxConcurrentRequests { get; set; } = 8;
@@ -141,6 +152,9 @@ namespace NLog.Targets.Firehose
         /// <summary>Test seam: the AWS SDK's fallback region chain.</summary>
         internal Func<string?> SdkFallbackRegion { get; set; } = () => Amazon.Runtime.FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
 
+        /// <summary>Test seam: the first pause of a stream after a persistent error.</summary>
+        internal TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
+
         /// <summary>Records per PutRecordBatch call: the configured <c>batchSize</c>, once initialized.</summary>
         internal int RecordsPerCall => _recordsPerCall;
 
@@ -148,16 +162,25 @@ namespace NLog.Targets.Firehose
         internal FirehoseEndpoint? Endpoint => _endpoint;
 
         /// <summary>Events Firehose accepted.</summary>
-        internal long DeliveredEvents => Interlocked.Read(ref _deliveredEvents);
+        internal long DeliveredEvents => Interlocked.Read(ref _deliveredBefore) + (_loop?.Delivered ?? 0);
 
-        /// <summary>Events given up to NLog's failure path.</summary>
-        internal long FailedEvents => Interlocked.Read(ref _failedEvents);
+        /// <summary>Events Firehose refused for good (a per-record error retrying cannot cure).</summary>
+        internal long RejectedEvents => Interlocked.Read(ref _rejectedBefore) + (_loop?.Rejected ?? 0);
+
+        /// <summary>Events the buffer dropped to stay within its bounds.</summary>
+        internal long QueueDroppedEvents => Interlocked.Read(ref _queueDroppedBefore) + Sum(_buffer?.TotalDroppedByLevel);
+
+        /// <summary>Events still undelivered when the target closed.</summary>
+        internal long UndeliveredAtClose => Interlocked.Read(ref _undeliveredAtClose);
 
         /// <summary>Oversized events sent truncated.</summary>
         internal long TruncatedEvents => Interlocked.Read(ref _truncatedEvents);
 
-        /// <summary>Oversized events left out.</summary>
+        /// <summary>Events left out before buffering: oversized with <c>Drop</c>, not renderable, or an invalid stream name.</summary>
         internal long DroppedEvents => Interlocked.Read(ref _droppedEvents);
+
+        /// <summary>Records held by the buffer (waiting or in flight), and their cost in bytes.</summary>
+        internal (int Records, long Bytes) BufferSize => _buffer?.Size ?? (0, 0);
 
         /// <inheritdoc/>
         protected override void InitializeTarget()
@@ -181,13 +204,15 @@ namespace NLog.Targets.Firehose
             _client = ClientFactory != null
                 ? ClientFactory(_endpoint)
                 : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());
-            // batchSize is the records of one call; one NLog write takes enough for maxConcurrentRequests calls. Set last,
-            // once nothing can fail any more; CloseTarget puts it back, so a reconfiguration starts from the user's value.
             _recordsPerCall = BatchSize;
-            BatchSize = Math.Min(_recordsPerCall * MaxConcurrentRequests * WriteCallsPerSlot, Math.Max(QueueLimit, _recordsPerCall));
             var random = new Random();
-            var settings = new RetrySettings(TimeSpan.FromMilliseconds(RetryBackoffMilliseconds), TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds), TimeSpan.FromSeconds(RetryTimeLimitSeconds));
-            _sender = new RecordSender(_client, settings, _recordsPerCall, MaxConcurrentRequests, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);
+            var retry = new RetrySettings(TimeSpan.FromMilliseconds(RetryBackoffMilliseconds), TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds), TimeSpan.FromSeconds(RetryTimeLimitSeconds));
+            var sender = new RecordSender(_client, retry, _recordsPerCall, MaxConcurrentRequests, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);
+            _buffer = new MemoryRecordBuffer(MaxQueueBytes, QueueLimit, () => DateTime.UtcNow);
+            var delivery = new DeliverySettings(_recordsPerCall * MaxConcurrentRequests * RoundCallsPerSlot, TimeSpan.FromSeconds(RetryTimeLimitSeconds),
+                PauseBase, TimeSpan.FromSeconds(Math.Max(MaxPauseSeconds, 1)), "region " + _endpoint.SigningRegion);
+            _loop = new DeliveryLoop(sender, _buffer, delivery, () => DateTime.UtcNow, BuildDropSummary, this);
+            _loop.Start();
 
             InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
                 profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
@@ -213,17 +238,10 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: retryTimeLimitSeconds must not be negative; got {RetryTimeLimitSeconds}.");
             if (RequestTimeoutSeconds < 1)
                 throw new NLogConfigurationException($"{this}: requestTimeoutSeconds must be at least 1; got {RequestTimeoutSeconds}.");
-            if (RetryCount > 0)
-            {
-                InternalLogger.Warn("{0}: retryCount is ignored: the target retries failed records itself (see retryTimeLimitSeconds); NLog's retry would resend records Firehose already accepted", this);
-                RetryCount = 0;
-            }
-            int neededTimeout = RetryTimeLimitSeconds + RequestTimeoutSeconds + 10;
-            if (TaskTimeoutSeconds > 0 && TaskTimeoutSeconds < neededTimeout)
-            {
-                InternalLogger.Debug("{0}: raising taskTimeoutSeconds from {1} to {2} so NLog does not cancel a write that is still retrying", this, TaskTimeoutSeconds, neededTimeout);
-                TaskTimeoutSeconds = neededTimeout;
-            }
+            if (MaxQueueBytes < 1024 * 1024)
+                throw new NLogConfigurationException($"{this}: maxQueueBytes must be at least 1048576 (1 MiB); got {MaxQueueBytes}.");
+            if (MaxPauseSeconds < 1)
+                throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
         }
 
         private (AWSCredentials Credentials, string? Region) LoadProfile(string profile, string? profilesLocation)
@@ -237,30 +255,53 @@ namespace NLog.Targets.Firehose
         }
 
         /// <inheritdoc/>
+        protected override void FlushAsync(AsyncContinuation asyncContinuation)
+        {
+            // First NLog hands over what it queued, then wait until the buffer has nothing deliverable left.
+            var loop = _loop;
+            base.FlushAsync(exception =>
+            {
+                if (exception != null || loop is null)
+                {
+                    asyncContinuation(exception);
+                    return;
+                }
+                loop.WhenIdleAsync().ContinueWith(_ => asyncContinuation(null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            });
+        }
+
+        /// <inheritdoc/>
         protected override void CloseTarget()
         {
-            // NLog flushes before closing on Shutdown(); on Linux process exit it closes without flushing. Let the write
-            // in flight finish (bounded) rather than cancel it half-way.
-            var inflight = _inflight;
-            if (inflight != null && !inflight.IsCompleted)
+            base.CloseTarget();
+
+            // Shutdown() flushed already; on Linux process exit NLog closes without flushing. Either way deliver what can
+            // be delivered within a bounded wait, then report what could not.
+            var loop = _loop;
+            var buffer = _buffer;
+            loop?.Stop(TimeSpan.FromMilliseconds(CloseDrainMilliseconds));
+            if (buffer != null)
             {
-                InternalLogger.Debug("{0}: waiting up to {1} ms for the write in flight before closing", this, CloseDrainMilliseconds);
-                try
+                var lost = buffer.DropAllQueued();
+                long total = Sum(lost);
+                if (total > 0)
                 {
-                    inflight.Wait(CloseDrainMilliseconds);
+                    Interlocked.Add(ref _undeliveredAtClose, total);
+                    InternalLogger.Error("{0}: closing with {1} events not delivered (Trace {2}, Debug {3}, Info {4}, Warn {5}, Error {6}, Fatal {7}); they are lost",
+                        this, total, lost[0], lost[1], lost[2], lost[3], lost[4], lost[5]);
                 }
-                catch (AggregateException)
-                {
-                    // Already reported by the write itself.
-                }
+                Interlocked.Add(ref _queueDroppedBefore, Sum(buffer.TotalDroppedByLevel));
+            }
+            if (loop != null)
+            {
+                Interlocked.Add(ref _deliveredBefore, loop.Delivered);
+                Interlocked.Add(ref _rejectedBefore, loop.Rejected);
             }
 
-            base.CloseTarget();
-            BatchSize = _recordsPerCall;
+            _loop = null;
+            _buffer = null;
             _client?.Dispose();
             _client = null;
-            _sender = null;
-            _inflight = null;
         }
 
         /// <inheritdoc/>
@@ -272,49 +313,22 @@ namespace NLog.Targets.Firehose
         /// <inheritdoc/>
         protected override Task WriteAsyncTask(IList<LogEventInfo> logEvents, CancellationToken cancellationToken)
         {
-            var task = WriteBatchAsync(logEvents, cancellationToken);
-            _inflight = task;
-            return task;
-        }
+            // Hand the events to the target's own buffer at once: NLog's queue stays short, and the buffer decides what
+            // to keep when it is full. The delivery loop sends in the background.
+            var buffer = _buffer;
+            var encoder = _encoder;
+            if (buffer is null || encoder is null)
+                return Task.CompletedTask;
 
-        private async Task WriteBatchAsync(IList<LogEventInfo> logEvents, CancellationToken cancellationToken)
-        {
-            var sender = _sender ?? throw new InvalidOperationException($"{this} is not initialized.");
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(RetryTimeLimitSeconds);
-
-            var groups = GroupRecords(logEvents, _encoder!, out int notSent);
-            var result = await sender.SendAsync(groups, deadline, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _deliveredEvents, result.Delivered);
-
-            string? lastError = notSent > 0 ? "InvalidDeliveryStreamName" : null;
-            foreach (var failure in result.Failures)
-            {
-                lastError = failure.ErrorCode ?? "Unknown";
-                InternalLogger.Error("{0}: delivery stream '{1}' (region {2}): {3} events not delivered; error {4}: {5}",
-                    this, failure.Stream, _endpoint?.SigningRegion, failure.Records, lastError, failure.Message);
-            }
-
-            int failed = notSent + result.Failed;
-            if (failed > 0)
-            {
-                Interlocked.Add(ref _failedEvents, failed);
-                throw new FirehoseDeliveryException($"{failed} of {logEvents.Count} log events were not delivered to Firehose (last error {lastError}).", lastError);
-            }
-        }
-
-        /// <summary>Renders and encodes the events, grouped per rendered stream name, in arrival order.</summary>
-        private Dictionary<string, List<byte[]>> GroupRecords(IList<LogEventInfo> logEvents, RecordEncoder encoder, out int notSent)
-        {
-            var groups = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
-            notSent = 0;
             int truncated = 0;
             int dropped = 0;
+            int badNames = 0;
             string? badName = null;
             for (int i = 0; i < logEvents.Count; i++)
             {
                 var logEvent = logEvents[i];
                 string stream;
-                byte[]? record;
+                byte[]? data;
                 EncodeOutcome outcome;
                 try
                 {
@@ -322,10 +336,10 @@ namespace NLog.Targets.Firehose
                     if (!FirehoseLimits.IsValidStreamName(stream))
                     {
                         badName = stream;
-                        notSent++;
+                        badNames++;
                         continue;
                     }
-                    record = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome);
+                    data = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome);
                 }
                 catch (Exception ex) when (!(ex is OutOfMemoryException))
                 {
@@ -336,17 +350,12 @@ namespace NLog.Targets.Firehose
 
                 if (outcome == EncodeOutcome.Truncated)
                     truncated++;
-                if (record is null)
+                if (data is null)
                 {
                     dropped++;
                     continue;
                 }
-                if (!groups.TryGetValue(stream, out var list))
-                {
-                    list = new List<byte[]>(logEvents.Count);
-                    groups.Add(stream, list);
-                }
-                list.Add(record);
+                buffer.Add(new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence)));
             }
 
             if (truncated > 0)
@@ -354,14 +363,52 @@ namespace NLog.Targets.Firehose
                 Interlocked.Add(ref _truncatedEvents, truncated);
                 InternalLogger.Warn("{0}: truncated {1} events larger than the {2}-byte record limit ({3} so far)", this, truncated, FirehoseLimits.MaxRecordBytes, TruncatedEvents);
             }
+            if (badNames > 0)
+            {
+                dropped += badNames;
+                InternalLogger.Error("{0}: {1} events rendered the invalid delivery stream name '{2}' (1-64 characters of a-z, A-Z, 0-9, '_', '.', '-'); they are left out", this, badNames, badName);
+            }
             if (dropped > 0)
             {
                 Interlocked.Add(ref _droppedEvents, dropped);
-                InternalLogger.Warn("{0}: dropped {1} events that were larger than the {2}-byte record limit or could not be rendered ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
+                InternalLogger.Warn("{0}: left out {1} events that were larger than the {2}-byte record limit, could not be rendered or named no valid stream ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
             }
-            if (notSent > 0)
-                InternalLogger.Error("{0}: {1} events rendered the invalid delivery stream name '{2}' (1-64 characters of a-z, A-Z, 0-9, '_', '.', '-'); they go to NLog's failure path", this, notSent, badName);
-            return groups;
+            return Task.CompletedTask;
+        }
+
+        /// <summary>The event that tells, in the stream's own format, how many events the buffer had to drop.</summary>
+        private BufferedRecord? BuildDropSummary(string stream, DropReport report)
+        {
+            var summary = new LogEventInfo(LogLevel.Warn, "NLog.Targets.Firehose",
+                $"NLog.Targets.Firehose dropped {report.Total} log events between {report.FirstUtc:o} and {report.LastUtc:o} to stay within its queue bounds (Trace {report.ByLevel[0]}, Debug {report.ByLevel[1]}, Info {report.ByLevel[2]}, Warn {report.ByLevel[3]}, Error {report.ByLevel[4]}, Fatal {report.ByLevel[5]})");
+            summary.Properties["droppedEvents"] = report.Total;
+            string[] names = { "Trace", "Debug", "Info", "Warn", "Error", "Fatal" };
+            for (int i = 0; i < names.Length; i++)
+                summary.Properties["dropped" + names[i]] = report.ByLevel[i];
+            summary.Properties["droppedFrom"] = report.FirstUtc;
+            summary.Properties["droppedUntil"] = report.LastUtc;
+            try
+            {
+                // Layout.Render, not RenderLogEvent: this runs on the delivery loop, beside NLog's writer thread.
+                byte[]? data = _encoder?.Encode(Layout.Render(summary), summary, out _);
+                return data is null ? null : new BufferedRecord(stream, data, LogLevel.Warn.Ordinal, Interlocked.Increment(ref _sequence));
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Warn(ex, "{0}: could not render the drop summary", this);
+                return null;
+            }
+        }
+
+        private static long Sum(long[]? values)
+        {
+            long sum = 0;
+            if (values != null)
+            {
+                foreach (long value in values)
+                    sum += value;
+            }
+            return sum;
         }
 
         private static string? Render(Layout? layout, LogEventInfo logEvent)

@@ -17,25 +17,38 @@ namespace NLog.Targets.Firehose.Tests.Support
     internal sealed class RecordingClient
     {
         private readonly ConcurrentQueue<(string Stream, byte[][] Records)> _calls = new();
+        private readonly List<(int Count, TaskCompletionSource<bool> Reached)> _callWaiters = new();
 
         public RecordingClient()
         {
             Client = Substitute.For<IFirehoseClient>();
-            Client.PutRecordBatchAsync(default!, default!, default, default, default)
+            Client.PutRecordBatchAsync(default!, default!, default)
                 .ReturnsForAnyArgs(call =>
                 {
-                    var all = (IReadOnlyList<byte[]>)call[1];
-                    int start = (int)call[2];
-                    int count = (int)call[3];
-                    var records = all.Skip(start).Take(count).ToArray();
+                    var records = ((IReadOnlyList<BufferedRecord>)call[1]).Select(r => r.Data).ToArray();
                     int index;
                     lock (_calls)
                     {
                         index = _calls.Count;
                         _calls.Enqueue(((string)call[0], records));
+                        foreach (var waiter in _callWaiters.Where(w => w.Count <= _calls.Count))
+                            waiter.Reached.TrySetResult(true);
                     }
                     return Respond(index, records);
                 });
+        }
+
+        /// <summary>Completes once <paramref name="count"/> calls were made (a signal to wait on instead of sleeping).</summary>
+        public Task WhenCalls(int count)
+        {
+            var reached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_calls)
+            {
+                if (_calls.Count >= count)
+                    return Task.CompletedTask;
+                _callWaiters.Add((count, reached));
+            }
+            return reached.Task;
         }
 
         public IFirehoseClient Client { get; }
@@ -76,6 +89,7 @@ namespace NLog.Targets.Firehose.Tests.Support
                 DeliveryStreamName = stream,
                 Region = "us-east-1",
                 ClientFactory = _ => client.Client,
+                PauseBase = TimeSpan.FromMilliseconds(10),
                 Delay = (delay, token) =>
                 {
                     lock (recorded)

@@ -52,9 +52,10 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>The current correction applied to the local clock when signing.</summary>
         public TimeSpan ClockOffset => TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
 
-        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<byte[]> records, int start, int count, CancellationToken cancellationToken)
+        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
         {
-            byte[] body = PutRecordBatchProtocol.SerializeRequest(deliveryStreamName, records, start, count);
+            byte[] body = PutRecordBatchProtocol.SerializeRequest(deliveryStreamName, records);
+            int count = records.Count;
             bool clockCorrected = false;
             bool credentialsRefreshed = false;
             while (true)

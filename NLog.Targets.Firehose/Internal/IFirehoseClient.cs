@@ -12,12 +12,12 @@ namespace NLog.Targets.Firehose.Internal
     internal interface IFirehoseClient : IDisposable
     {
         /// <summary>
-        /// Sends <paramref name="count"/> records starting at <paramref name="start"/> in one PutRecordBatch call.
+        /// Sends <paramref name="records"/> in one PutRecordBatch call.
         /// Returns the per-record outcome of a 200 response; throws <see cref="FirehoseServiceException"/> for an
         /// error response, and the transport's exception (<see cref="System.Net.Http.HttpRequestException"/>,
         /// <see cref="System.IO.IOException"/>, <see cref="TimeoutException"/>) for network faults.
         /// </summary>
-        Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<byte[]> records, int start, int count, CancellationToken cancellationToken);
+        Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken);
     }
 
     /// <summary>The outcome of a PutRecordBatch call that returned 200.</summary>

@@ -16,21 +16,22 @@ namespace NLog.Targets.Firehose.Internal
         /// Writes <c>{"DeliveryStreamName":"…","Records":[{"Data":"&lt;base64&gt;"},…]}</c>; each record's raw bytes
         /// are base64-encoded once, straight into the output.
         /// </summary>
-        public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<byte[]> records, int start, int count)
+        public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
         {
+            int count = records.Count;
             long dataBytes = 0;
-            for (int i = start; i < start + count; i++)
-                dataBytes += records[i].Length;
+            for (int i = 0; i < count; i++)
+                dataBytes += records[i].Data.Length;
             using var stream = new MemoryStream((int)Math.Min(int.MaxValue, 64 + deliveryStreamName.Length + (dataBytes * 4 / 3) + (count * 16)));
             using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true }))
             {
                 writer.WriteStartObject();
                 writer.WriteString("DeliveryStreamName", deliveryStreamName);
                 writer.WriteStartArray("Records");
-                for (int i = start; i < start + count; i++)
+                for (int i = 0; i < count; i++)
                 {
                     writer.WriteStartObject();
-                    writer.WriteBase64String("Data", records[i]);
+                    writer.WriteBase64String("Data", records[i].Data);
                     writer.WriteEndObject();
                 }
                 writer.WriteEndArray();

@@ -26,49 +26,58 @@ namespace NLog.Targets.Firehose.Internal
         public TimeSpan TimeLimit { get; }
     }
 
-    /// <summary>What could not be delivered to one stream.</summary>
+    /// <summary>Why records of one stream were not delivered.</summary>
     internal sealed class StreamFailure
     {
-        public StreamFailure(string stream, int records, string? errorCode, string message)
+        public StreamFailure(string stream, int records, string? errorCode, string message, bool persistent, bool permanent)
         {
             Stream = stream;
             Records = records;
             ErrorCode = errorCode;
             Message = message;
+            Persistent = persistent;
+            Permanent = permanent;
         }
 
         public string Stream { get; }
 
+        /// <summary>Records of the stream that were not delivered (undelivered and rejected).</summary>
         public int Records { get; }
 
         public string? ErrorCode { get; }
 
         public string Message { get; }
+
+        /// <summary>
+        /// True when calls to the stream failed with an error retrying does not cure (missing stream, access denied,
+        /// no credentials) or the retry time limit ran out: the stream should pause.
+        /// </summary>
+        public bool Persistent { get; }
+
+        /// <summary>True when the error itself is one retrying does not cure (not merely the time limit running out).</summary>
+        public bool Permanent { get; }
     }
 
-    /// <summary>The outcome of <see cref="RecordSender.SendAsync"/>.</summary>
+    /// <summary>The outcome of <see cref="RecordSender.SendAsync"/>: every record ends up in exactly one of the lists.</summary>
     internal sealed class SendResult
     {
-        public int Delivered { get; set; }
+        /// <summary>Accepted by Firehose.</summary>
+        public List<BufferedRecord> Delivered { get; } = new List<BufferedRecord>();
+
+        /// <summary>Refused by Firehose for good (a per-record error retrying cannot cure).</summary>
+        public List<BufferedRecord> Rejected { get; } = new List<BufferedRecord>();
+
+        /// <summary>Not delivered yet: worth sending again later.</summary>
+        public List<BufferedRecord> Undelivered { get; } = new List<BufferedRecord>();
+
+        /// <summary>Per stream, why records were not delivered.</summary>
+        public List<StreamFailure> Failures { get; } = new List<StreamFailure>();
 
         public int Calls { get; set; }
 
         public int Retries { get; set; }
 
         public int Throttles { get; set; }
-
-        public List<StreamFailure> Failures { get; } = new List<StreamFailure>();
-
-        public int Failed
-        {
-            get
-            {
-                int failed = 0;
-                foreach (var failure in Failures)
-                    failed += failure.Records;
-                return failed;
-            }
-        }
     }
 
     /// <summary>
@@ -105,7 +114,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Sends every record of <paramref name="groups"/>; never throws for delivery failures, it reports them.</summary>
-        public async Task<SendResult> SendAsync(IEnumerable<KeyValuePair<string, List<byte[]>>> groups, DateTime deadlineUtc, CancellationToken cancellationToken)
+        public async Task<SendResult> SendAsync(IEnumerable<KeyValuePair<string, List<BufferedRecord>>> groups, DateTime deadlineUtc, CancellationToken cancellationToken)
         {
             var write = new WriteState();
             int totalRecords = 0;
@@ -123,8 +132,11 @@ namespace NLog.Targets.Firehose.Internal
 
             foreach (var stream in write.Streams)
             {
-                if (stream.FailedRecords > 0)
-                    write.Outcome.Failures.Add(new StreamFailure(stream.Name, stream.FailedRecords, stream.LastErrorCode, stream.LastErrorMessage ?? "not delivered"));
+                int notDelivered = stream.Undelivered.Count + stream.Rejected.Count;
+                if (notDelivered > 0)
+                    write.Outcome.Failures.Add(new StreamFailure(stream.Name, notDelivered, stream.LastErrorCode, stream.LastErrorMessage ?? "not delivered", stream.Failed, stream.FailedPermanently));
+                write.Outcome.Undelivered.AddRange(stream.Undelivered);
+                write.Outcome.Rejected.AddRange(stream.Rejected);
             }
             return write.Outcome;
         }
@@ -132,16 +144,16 @@ namespace NLog.Targets.Firehose.Internal
         private async Task WorkerAsync(WriteState write, DateTime deadlineUtc, CancellationToken cancellationToken)
         {
             StreamState? stream = null;
-            List<byte[]>? carry = null;
+            List<BufferedRecord>? carry = null;
             int attempt = 0;
             while (true)
             {
-                List<byte[]> records;
+                List<BufferedRecord> records;
                 lock (write)
                 {
                     if (carry != null && stream!.Failed)
                     {
-                        stream.Fail(carry.Count, null, null);
+                        stream.Fail(carry, null, null);
                         carry = null;
                     }
                     if (carry is null)
@@ -161,21 +173,24 @@ namespace NLog.Targets.Firehose.Internal
                 Task wake;
                 lock (write)
                 {
-                    write.Outcome.Delivered += outcome.Accepted;
+                    write.Outcome.Delivered.AddRange(outcome.Accepted);
+                    stream.Rejected.AddRange(outcome.Rejected);
                     write.Outcome.Throttles += outcome.Throttles;
-                    if (outcome.Accepted == records.Count)
+                    if (outcome.Accepted.Count == records.Count)
                         write.WakeBackedOffWorkers();
                     wake = write.Wake;
                     if (outcome.Permanent)
                     {
                         // This stream would fail the same way for every record.
-                        stream.Fail(records.Count - outcome.Accepted + stream.DrainPending(), outcome.Code, outcome.Message);
+                        stream.FailedPermanently = true;
+                        stream.Fail(outcome.Retry!, outcome.Code, outcome.Message);
+                        stream.Fail(stream.DrainPending(), outcome.Code, outcome.Message);
                         continue;
                     }
                     if (outcome.Retry is null)
                         continue;
 
-                    if (outcome.Accepted > 0)
+                    if (outcome.Accepted.Count > 0)
                     {
                         // Partly accepted: there is capacity. Wait briefly, in proportion to what failed, and restart the backoff.
                         attempt = 0;
@@ -192,7 +207,7 @@ namespace NLog.Targets.Firehose.Internal
                         // Out of time: give up this worker's records and everything not sent yet.
                         foreach (var other in write.Streams)
                             other.Fail(other.DrainPending(), outcome.Code, "the retry time limit ran out");
-                        stream.Fail(outcome.Retry.Count, outcome.Code, $"gave up after the retry time limit; last error {outcome.Code}: {outcome.Message}");
+                        stream.Fail(outcome.Retry, outcome.Code, $"the retry time limit ran out; last error {outcome.Code}: {outcome.Message}");
                         continue;
                     }
                     carry = outcome.Retry;
@@ -207,63 +222,66 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>One call and what became of its records.</summary>
-        private async Task<CallOutcome> SendOnceAsync(StreamState stream, List<byte[]> records, CancellationToken cancellationToken)
+        private async Task<CallOutcome> SendOnceAsync(StreamState stream, List<BufferedRecord> records, CancellationToken cancellationToken)
         {
             PutRecordBatchResult response;
             try
             {
-                response = await _client.PutRecordBatchAsync(stream.Name, records, 0, records.Count, cancellationToken).ConfigureAwait(false);
+                response = await _client.PutRecordBatchAsync(stream.Name, records, cancellationToken).ConfigureAwait(false);
             }
             catch (FirehoseServiceException ex)
             {
                 var kind = ex.Kind;
                 string code = ex.ErrorCode ?? "HTTP " + ex.StatusCode;
                 if (kind == FailureKind.Throttled || kind == FailureKind.Transient)
-                    return new CallOutcome(0, records, code, ex.ServiceMessage, kind == FailureKind.Throttled ? 1 : 0);
-                return CallOutcome.Failed(code, ex.Message);
+                    return CallOutcome.NothingAccepted(records, code, ex.ServiceMessage, kind == FailureKind.Throttled ? 1 : 0);
+                return CallOutcome.Failed(records, code, ex.Message);
             }
             catch (Exception ex) when (IsNetworkFault(ex, cancellationToken))
             {
-                return new CallOutcome(0, records, ex.GetType().Name, ex.Message, 0);
+                return CallOutcome.NothingAccepted(records, ex.GetType().Name, ex.Message, 0);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !(ex is OutOfMemoryException))
             {
-                // Unexpected (a client closed under us, say): these records fail; the rest of the write goes on.
-                return CallOutcome.Failed(ex.GetType().Name, ex.Message);
+                // Unexpected (a client closed under us, say): the stream stops for this round; the records are kept.
+                return CallOutcome.Failed(records, ex.GetType().Name, ex.Message);
             }
 
+            var outcome = new CallOutcome(records.Count);
             if (response.FailedPutCount == 0)
-                return new CallOutcome(records.Count, null, null, null, 0);
+            {
+                outcome.Accepted.AddRange(records);
+                return outcome;
+            }
 
-            List<byte[]>? retry = null;
-            string? lastCode = null;
-            string? lastMessage = null;
-            int accepted = 0;
-            int throttles = 0;
             for (int i = 0; i < records.Count; i++)
             {
                 string? code = response.ErrorCodes[i];
                 if (code is null)
                 {
-                    accepted++;
+                    outcome.Accepted.Add(records[i]);
                     continue;
                 }
-                lastCode = code;
-                lastMessage = response.ErrorMessages[i];
+                outcome.Code = code;
+                outcome.Message = response.ErrorMessages[i];
                 var kind = ErrorClassifier.ClassifyRecord(code);
                 if (kind == FailureKind.Permanent)
                 {
-                    lock (stream)
-                        stream.Reject(code, $"Firehose rejected a record of delivery stream '{stream.Name}' with {code}: {lastMessage}");
+                    outcome.Rejected.Add(records[i]);
+                    outcome.RejectedCode = code;
+                    outcome.RejectedMessage = response.ErrorMessages[i];
                     continue;
                 }
                 if (kind == FailureKind.Throttled)
-                    throttles++;
-                (retry ??= new List<byte[]>()).Add(records[i]);
+                    outcome.Throttles++;
+                (outcome.Retry ??= new List<BufferedRecord>()).Add(records[i]);
             }
-            if (retry != null)
-                InternalLogger.Debug("{0}: {1} of {2} records failed in delivery stream '{3}' ({4}); resending only those", _target, retry.Count, records.Count, stream.Name, lastCode);
-            return new CallOutcome(accepted, retry, lastCode, lastMessage, throttles);
+            if (outcome.Rejected.Count > 0)
+                lock (stream)
+                    stream.NoteError(outcome.RejectedCode, $"Firehose rejected {outcome.Rejected.Count} records of delivery stream '{stream.Name}' with {outcome.RejectedCode}: {outcome.RejectedMessage}");
+            if (outcome.Retry != null)
+                InternalLogger.Debug("{0}: {1} of {2} records failed in delivery stream '{3}' ({4}); resending only those", _target, outcome.Retry.Count, records.Count, stream.Name, outcome.Code);
+            return outcome;
         }
 
         private static bool IsNetworkFault(Exception ex, CancellationToken cancellationToken)
@@ -276,28 +294,36 @@ namespace NLog.Targets.Firehose.Internal
 
         private sealed class CallOutcome
         {
-            public CallOutcome(int accepted, List<byte[]>? retry, string? code, string? message, int throttles)
+            public CallOutcome(int capacity)
             {
-                Accepted = accepted;
-                Retry = retry;
-                Code = code;
-                Message = message;
-                Throttles = throttles;
+                Accepted = new List<BufferedRecord>(capacity);
             }
 
-            public static CallOutcome Failed(string code, string message) => new CallOutcome(0, null, code, message, 0) { Permanent = true };
+            public static CallOutcome NothingAccepted(List<BufferedRecord> records, string code, string? message, int throttles) =>
+                new CallOutcome(0) { Retry = records, Code = code, Message = message, Throttles = throttles };
 
-            public int Accepted { get; }
+            public static CallOutcome Failed(List<BufferedRecord> records, string code, string message) =>
+                new CallOutcome(0) { Retry = records, Code = code, Message = message, Permanent = true };
+
+            public List<BufferedRecord> Accepted { get; }
+
+            /// <summary>Refused for good, per record.</summary>
+            public List<BufferedRecord> Rejected { get; } = new List<BufferedRecord>();
+
+            public string? RejectedCode { get; set; }
+
+            public string? RejectedMessage { get; set; }
 
             /// <summary>Records to send again; null when none.</summary>
-            public List<byte[]>? Retry { get; }
+            public List<BufferedRecord>? Retry { get; set; }
 
-            public string? Code { get; }
+            public string? Code { get; set; }
 
-            public string? Message { get; }
+            public string? Message { get; set; }
 
-            public int Throttles { get; }
+            public int Throttles { get; set; }
 
+            /// <summary>The call failed with an error that retrying does not cure.</summary>
             public bool Permanent { get; private set; }
         }
 
@@ -337,13 +363,13 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        /// <summary>One stream's records not sent yet, and what failed.</summary>
+        /// <summary>One stream's records not sent yet, and what was not delivered.</summary>
         private sealed class StreamState
         {
-            private readonly List<byte[]> _pending;
+            private readonly List<BufferedRecord> _pending;
             private int _head;
 
-            public StreamState(string name, List<byte[]> records)
+            public StreamState(string name, List<BufferedRecord> records)
             {
                 Name = name;
                 _pending = records;
@@ -353,21 +379,27 @@ namespace NLog.Targets.Firehose.Internal
 
             public bool HasPending => !Failed && _head < _pending.Count;
 
+            /// <summary>No more calls to this stream in this round.</summary>
             public bool Failed { get; private set; }
 
-            public int FailedRecords { get; private set; }
+            /// <summary>It failed with an error retrying does not cure.</summary>
+            public bool FailedPermanently { get; set; }
+
+            public List<BufferedRecord> Undelivered { get; } = new List<BufferedRecord>();
+
+            public List<BufferedRecord> Rejected { get; } = new List<BufferedRecord>();
 
             public string? LastErrorCode { get; private set; }
 
             public string? LastErrorMessage { get; private set; }
 
             /// <summary>The next call: <paramref name="carry"/> first, topped up from the front of the queue within the limits.</summary>
-            public List<byte[]> TakeCall(List<byte[]>? carry, int maxRecords, int maxBytes)
+            public List<BufferedRecord> TakeCall(List<BufferedRecord>? carry, int maxRecords, int maxBytes)
             {
-                var call = carry ?? new List<byte[]>(maxRecords);
+                var call = carry ?? new List<BufferedRecord>(maxRecords);
                 long bytes = 0;
                 foreach (var record in call)
-                    bytes += record.Length;
+                    bytes += record.Data.Length;
                 if (Failed)
                     return call;
                 int count = BatchPlanner.NextCallSize(_pending, _head, maxRecords - call.Count, (int)(maxBytes - bytes));
@@ -377,27 +409,25 @@ namespace NLog.Targets.Firehose.Internal
                 return call;
             }
 
-            /// <summary>Removes every record not sent yet; returns how many.</summary>
-            public int DrainPending()
+            /// <summary>Removes every record not sent yet and returns them.</summary>
+            public List<BufferedRecord> DrainPending()
             {
-                int count = _pending.Count - _head;
+                var rest = _pending.GetRange(_head, _pending.Count - _head);
                 _head = _pending.Count;
-                return count;
+                return rest;
             }
 
-            /// <summary>One record the service will never accept; the stream goes on.</summary>
-            public void Reject(string code, string message)
+            public void NoteError(string? code, string message)
             {
-                FailedRecords++;
-                LastErrorCode = code;
+                LastErrorCode = code ?? LastErrorCode;
                 LastErrorMessage = message;
             }
 
-            /// <summary>The stream will not be sent to again in this write; <paramref name="records"/> more failed.</summary>
-            public void Fail(int records, string? code, string? message)
+            /// <summary>The stream takes no more calls in this round; <paramref name="records"/> were not delivered.</summary>
+            public void Fail(List<BufferedRecord> records, string? code, string? message)
             {
                 Failed = true;
-                FailedRecords += records;
+                Undelivered.AddRange(records);
                 LastErrorCode = code ?? LastErrorCode;
                 LastErrorMessage = message ?? LastErrorMessage;
             }
