@@ -265,6 +265,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(defaults.RetryBackoffMaxMilliseconds, target.RetryBackoffMaxMilliseconds);
             Assert.AreEqual(defaults.RetryTimeLimitSeconds, target.RetryTimeLimitSeconds);
             Assert.AreEqual(defaults.RequestTimeoutSeconds, target.RequestTimeoutSeconds);
+            Assert.AreEqual(defaults.MaxQueueBytes, target.MaxQueueBytes);
+            Assert.AreEqual(defaults.MaxPauseSeconds, target.MaxPauseSeconds);
             var ev = new LogEventInfo(LogLevel.Info, "x", "hi");
             Assert.AreEqual(defaults.Layout.Render(ev), target.Layout.Render(ev), "the sample's layout is the default layout");
         }
