@@ -42,6 +42,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly Random _random;
     private readonly object _randomLock = new();
     private long _requests;
+    private long _recordsStoredThenDropped;
 
     private FirehoseStandIn(WebApplication app, int seed)
     {
@@ -75,6 +76,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     /// <summary>Raised when a request arrives, before it is answered (with the running request count).</summary>
     public event Action<long>? RequestReceived;
+
+    /// <summary>
+    /// Records stored by calls whose connection was then dropped (<see cref="StandInFaults.DropAfterProcessingRate"/>):
+    /// the client cannot know they arrived, so it sends them again. Exactly this many duplicates are expected.
+    /// </summary>
+    public long RecordsStoredThenDropped => Interlocked.Read(ref _recordsStoredThenDropped);
 
     /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -250,6 +257,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, failed > 0 ? $"partial:{failed}" : "ok", accessKey!, userAgent, sessionToken));
         if (Chance(faults.DropAfterProcessingRate))
         {
+            Interlocked.Add(ref _recordsStoredThenDropped, records.Count - failed);
             context.Abort();
             return;
         }

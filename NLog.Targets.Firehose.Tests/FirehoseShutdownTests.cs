@@ -61,6 +61,7 @@ namespace NLog.Targets.Firehose.Tests
             for (int i = 0; i < 5_000; i++)
                 logger.Info("event {Seq}", i);
             Assert.IsTrue(firstRequest.Wait(TimeSpan.FromSeconds(30)), "the first call started");
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.HandedOverEvents == 5_000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
             factory.Dispose();
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 5_000));
@@ -102,7 +103,7 @@ namespace NLog.Targets.Firehose.Tests
             factory.Flush();
 
             Assert.AreEqual(500, target.RecordsPerCall);
-            Assert.AreEqual(500, target.BatchSize);
+            Assert.AreEqual(10_000, target.BatchSize, "NLog hands over 10,000 events at a time while the target runs");
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
         }
     }

@@ -12,7 +12,7 @@ namespace NLog.Targets.Firehose.Tests
     public class FirehoseTargetBatchingTests
     {
         [TestMethod]
-        public void Write_1200Events_CallsOf500500And200InOrder()
+        public void Write_1200Events_EveryEventOnceCallsAtMost500InOrderWithinACall()
         {
             var client = new RecordingClient();
             var target = Harness.Target(client);
@@ -25,8 +25,13 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.IsTrue(client.Calls.All(c => c.Records.Length <= 500));
             Assert.AreEqual(1200, client.Calls.Sum(c => c.Records.Length));
-            var seqs = client.AllTexts.Select(t => JsonDocument.Parse(t).RootElement.GetProperty("Seq").GetInt32()).ToArray();
-            CollectionAssert.AreEqual(Enumerable.Range(0, 1200).ToArray(), seqs);
+            int Seq(byte[] record) => JsonDocument.Parse(record).RootElement.GetProperty("Seq").GetInt32();
+            CollectionAssert.AreEqual(Enumerable.Range(0, 1200).ToArray(), client.Calls.SelectMany(c => c.Records).Select(Seq).OrderBy(s => s).ToArray());
+            foreach (var call in client.Calls)
+            {
+                var seqs = call.Records.Select(Seq).ToArray();
+                CollectionAssert.AreEqual(seqs.OrderBy(s => s).ToArray(), seqs, "in order within a call");
+            }
             Assert.AreEqual(1200, target.DeliveredEvents);
         }
 

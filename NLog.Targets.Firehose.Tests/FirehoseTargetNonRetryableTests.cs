@@ -25,6 +25,7 @@ namespace NLog.Targets.Firehose.Tests
             var target = Harness.Target(client, stream: "orders-stream");
             target.Region = "eu-west-3";
             target.PauseBase = TimeSpan.FromMinutes(5);
+            target.MaxConcurrentRequests = 1;
             using var capture = new InternalLogCapture(LogLevel.Error);
             using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Permanent");

@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests
             foreach (var r in records)
                 buffer.Add(r);
 
-            CollectionAssert.AreEqual(records, buffer.Take(10, None));
+            CollectionAssert.AreEqual(records, buffer.TakeCall(None, 10, int.MaxValue));
         }
 
         [TestMethod]
@@ -42,7 +42,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsTrue(buffer.Add(Record(LogLevel.Info)), "an Info evicts the older Info");
             Assert.IsFalse(buffer.Add(Record(LogLevel.Trace)), "a Trace is less important than everything held");
 
-            var left = buffer.Take(10, None);
+            var left = buffer.TakeCall(None, 10, int.MaxValue);
             CollectionAssert.AreEqual(new[] { LogLevel.Warn.Ordinal, LogLevel.Error.Ordinal, LogLevel.Info.Ordinal }, left.Select(r => r.Level).ToArray());
             var report = buffer.TakeDropReport()!;
             Assert.AreEqual(1, report.ByLevel[LogLevel.Trace.Ordinal]);
@@ -63,7 +63,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(10, records);
             Assert.IsTrue(bytes <= 10 * (100 + BufferedRecord.Overhead));
             Assert.AreEqual(15, buffer.TotalDroppedByLevel[LogLevel.Info.Ordinal]);
-            Assert.AreEqual(15L, buffer.Take(100, None).First().Sequence, "the oldest were dropped");
+            Assert.AreEqual(15L, buffer.TakeCall(None, 100, int.MaxValue).First().Sequence, "the oldest were dropped");
         }
 
         [TestMethod]
@@ -72,7 +72,7 @@ namespace NLog.Targets.Firehose.Tests
             var buffer = Buffer(maxRecords: 2);
             buffer.Add(Record(LogLevel.Error));
             buffer.Add(Record(LogLevel.Error));
-            var taken = buffer.Take(2, None);
+            var taken = buffer.TakeCall(None, 2, int.MaxValue);
 
             Assert.IsFalse(buffer.Add(Record(LogLevel.Error)), "nothing queued to evict; the arriving record is dropped");
             buffer.Complete(taken);
@@ -85,10 +85,10 @@ namespace NLog.Targets.Firehose.Tests
             var buffer = Buffer();
             for (int i = 0; i < 5; i++)
                 buffer.Add(Record(LogLevel.Info));
-            var taken = buffer.Take(3, None);
+            var taken = buffer.TakeCall(None, 3, int.MaxValue);
             buffer.Return(new[] { taken[2], taken[0] });
 
-            CollectionAssert.AreEqual(new long[] { 0, 2, 3, 4 }, buffer.Take(10, None).Select(r => r.Sequence).ToArray());
+            CollectionAssert.AreEqual(new long[] { 0, 2, 3, 4 }, buffer.TakeCall(None, 10, int.MaxValue).Select(r => r.Sequence).ToArray());
         }
 
         [TestMethod]
@@ -98,7 +98,7 @@ namespace NLog.Targets.Firehose.Tests
             buffer.Add(Record(LogLevel.Info, stream: "down"));
             buffer.Add(Record(LogLevel.Info, stream: "up"));
 
-            var taken = buffer.Take(10, new HashSet<string> { "down" });
+            var taken = buffer.TakeCall(new HashSet<string> { "down" }, 10, int.MaxValue);
             Assert.AreEqual("up", taken.Single().Stream);
             Assert.IsFalse(buffer.HasDeliverable(new HashSet<string> { "down" }));
             Assert.IsTrue(buffer.HasDeliverable(None));

@@ -25,16 +25,20 @@ namespace NLog.Targets.Firehose
     {
         private const int CloseDrainMilliseconds = 5000;
 
-        /// <summary>One delivery round takes enough records for this many calls per concurrent slot.</summary>
-        private const int RoundCallsPerSlot = 4;
+        /// <summary>
+        /// Events NLog hands over per write. Large, so NLog's own queue empties fast: what is still there when the process
+        /// exits without Shutdown() is lost, while what the target has taken is drained at close.
+        /// </summary>
+        private const int HandOverBatch = 10_000;
 
         private IFirehoseClient? _client;
         private RecordEncoder? _encoder;
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
-        private DeliveryLoop? _loop;
+        private DeliveryPipeline? _loop;
         private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
         private long _sequence;
+        private long _handedOver;
         private long _deliveredBefore;
         private long _rejectedBefore;
         private long _queueDroppedBefore;
@@ -106,8 +110,8 @@ namespace NLog.Targets.Firehose
         public int RetryBackoffMaxMilliseconds { get; set; } = 10_000;
 
         /// <summary>
-        /// How long one delivery round keeps retrying throttled or failing calls. Then its undelivered events go back to
-        /// the buffer and the stream pauses (see <see cref="MaxPauseSeconds"/>); they are not dropped.
+        /// How long a stream may keep failing (throttled, 5xx, unreachable: no call making progress) before its calls
+        /// pause (see <see cref="MaxPauseSeconds"/>). Its events stay in the buffer either way; they are not dropped.
         /// </summary>
         /// <remarks>Default: <see langword="60"/> s</remarks>
         public int RetryTimeLimitSeconds { get; set; } = 60;
@@ -122,16 +126,16 @@ namespace NLog.Targets.Firehose
 
         /// <summary>
         /// The longest pause of a stream's calls after a persistent error (missing stream, access denied, refused
-        /// credentials, or a round that ran out of retry time). Pauses start at 1 s and double up to this; events are kept
+        /// credentials, or no progress for <see cref="RetryTimeLimitSeconds"/>). Pauses start at 1 s and double up to this; events are kept
         /// meanwhile and flow as soon as a call succeeds.
         /// </summary>
         /// <remarks>Default: <see langword="60"/> s</remarks>
         public int MaxPauseSeconds { get; set; } = 60;
 
         /// <summary>
-        /// How many PutRecordBatch calls may be in flight at once. When the buffer holds more than one call's worth of
-        /// events, a delivery round takes up to <c>batchSize × maxConcurrentRequests × 4</c> of them and keeps this many
-        /// calls in flight, so retry waits and round trips overlap; records a call did not get accepted ride along in the next.
+        /// How many PutRecordBatch calls may be in flight at once: the call slots. A slot whose call failed backs off on its
+        /// own, so retry waits and round trips overlap; records a call did not get accepted go back to the front of the
+        /// buffer and ride along in the next call.
         /// </summary>
         /// <remarks>Default: <see langword="8"/> (waiting calls cost nothing; more slots recover faster after an outage)</remarks>
         public int MaxConcurrentRequests { get; set; } = 8;
@@ -179,8 +183,14 @@ namespace NLog.Targets.Firehose
         /// <summary>Events left out before buffering: oversized with <c>Drop</c>, not renderable, or an invalid stream name.</summary>
         internal long DroppedEvents => Interlocked.Read(ref _droppedEvents);
 
+        /// <summary>Events NLog has handed to the target.</summary>
+        internal long HandedOverEvents => Interlocked.Read(ref _handedOver);
+
         /// <summary>Records held by the buffer (waiting or in flight), and their cost in bytes.</summary>
         internal (int Records, long Bytes) BufferSize => _buffer?.Size ?? (0, 0);
+
+        /// <summary>The most bytes the buffer held since it was created.</summary>
+        internal long BufferPeakBytes => _buffer?.PeakBytes ?? 0;
 
         /// <inheritdoc/>
         protected override void InitializeTarget()
@@ -206,13 +216,24 @@ namespace NLog.Targets.Firehose
                 : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());
             _recordsPerCall = BatchSize;
             var random = new Random();
-            var retry = new RetrySettings(TimeSpan.FromMilliseconds(RetryBackoffMilliseconds), TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds), TimeSpan.FromSeconds(RetryTimeLimitSeconds));
-            var sender = new RecordSender(_client, retry, _recordsPerCall, MaxConcurrentRequests, Delay, () => { lock (random) return random.NextDouble(); }, () => DateTime.UtcNow, this);
             _buffer = new MemoryRecordBuffer(MaxQueueBytes, QueueLimit, () => DateTime.UtcNow);
-            var delivery = new DeliverySettings(_recordsPerCall * MaxConcurrentRequests * RoundCallsPerSlot, TimeSpan.FromSeconds(RetryTimeLimitSeconds),
-                PauseBase, TimeSpan.FromSeconds(Math.Max(MaxPauseSeconds, 1)), "region " + _endpoint.SigningRegion);
-            _loop = new DeliveryLoop(sender, _buffer, delivery, () => DateTime.UtcNow, BuildDropSummary, this);
+            var settings = new PipelineSettings
+            {
+                RecordsPerCall = _recordsPerCall,
+                Workers = MaxConcurrentRequests,
+                BackoffBase = TimeSpan.FromMilliseconds(RetryBackoffMilliseconds),
+                BackoffMax = TimeSpan.FromMilliseconds(RetryBackoffMaxMilliseconds),
+                RetryTimeLimit = TimeSpan.FromSeconds(RetryTimeLimitSeconds),
+                PauseBase = PauseBase,
+                PauseMax = TimeSpan.FromSeconds(MaxPauseSeconds),
+                Where = "region " + _endpoint.SigningRegion,
+            };
+            _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
+
+            // batchSize is the records of one call; NLog hands over much larger chunks. Set last, once nothing can fail;
+            // CloseTarget puts it back, so a reconfiguration starts from the user's value.
+            BatchSize = Math.Max(_recordsPerCall, Math.Min(HandOverBatch, QueueLimit));
 
             InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
                 profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
@@ -300,6 +321,7 @@ namespace NLog.Targets.Firehose
 
             _loop = null;
             _buffer = null;
+            BatchSize = _recordsPerCall;
             _client?.Dispose();
             _client = null;
         }
@@ -358,6 +380,7 @@ namespace NLog.Targets.Firehose
                 buffer.Add(new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence)));
             }
 
+            Interlocked.Add(ref _handedOver, logEvents.Count);
             if (truncated > 0)
             {
                 Interlocked.Add(ref _truncatedEvents, truncated);

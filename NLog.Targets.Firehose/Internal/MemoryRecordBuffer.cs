@@ -38,7 +38,8 @@ namespace NLog.Targets.Firehose.Internal
     /// Records waiting for Firehose, in memory, bounded in bytes and in records. When a bound is hit the least important
     /// records go first: the oldest Trace/Debug, then Info, then Warn and above; an arriving record less important than
     /// everything held is the one dropped. Every drop is counted by level. Records taken for sending still count against
-    /// the bounds until they are completed or returned.
+    /// the bounds until they are completed or returned, and they may use at most half of the byte bound, so that the
+    /// drop policy can always reach the other half.
     /// </summary>
     internal sealed class MemoryRecordBuffer
     {
@@ -52,8 +53,10 @@ namespace NLog.Targets.Firehose.Internal
         private DateTime _firstDropUtc;
         private DateTime _lastDropUtc;
         private long _bytes;
+        private long _peakBytes;
         private int _records;
         private int _queuedRecords;
+        private long _takenBytes;
         private TaskCompletionSource<bool> _available = NewSignal();
 
         public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
@@ -70,6 +73,16 @@ namespace NLog.Targets.Firehose.Internal
             {
                 lock (_lock)
                     return (_records, _bytes);
+            }
+        }
+
+        /// <summary>The most bytes the buffer ever held.</summary>
+        public long PeakBytes
+        {
+            get
+            {
+                lock (_lock)
+                    return _peakBytes;
             }
         }
 
@@ -103,13 +116,17 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        /// <summary>Adds a record, dropping the least important records if a bound is hit. Returns false when the record itself was dropped.</summary>
-        public bool Add(BufferedRecord record)
+        /// <summary>
+        /// Adds a record, dropping the least important records if a bound is hit. Returns false when the record itself was
+        /// dropped. <paramref name="beyondBounds"/> admits it without dropping anything (the one small drop-summary event,
+        /// which must not cause the drops it reports).
+        /// </summary>
+        public bool Add(BufferedRecord record, bool beyondBounds = false)
         {
             TaskCompletionSource<bool> signal;
             lock (_lock)
             {
-                while (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes)
+                while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
                 {
                     var victimQueue = LowestClassOldest(out var victim);
                     if (victim is null || victim.DropClass > record.DropClass)
@@ -128,6 +145,8 @@ namespace NLog.Targets.Firehose.Internal
                 _records++;
                 _queuedRecords++;
                 _bytes += record.Cost;
+                if (_bytes > _peakBytes)
+                    _peakBytes = _bytes;
                 signal = _available;
                 _available = NewSignal();
             }
@@ -136,35 +155,54 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>
-        /// Takes up to <paramref name="max"/> records, oldest first, from streams not in <paramref name="paused"/>. They
-        /// stay counted until <see cref="Complete"/> or <see cref="Return"/>.
+        /// Takes the next call's records: from the stream of the oldest record not in <paramref name="paused"/>, that
+        /// stream's records oldest first, at most <paramref name="maxRecords"/> and <paramref name="maxBytes"/> data bytes.
+        /// They stay counted until <see cref="Complete"/> or <see cref="Return"/>.
         /// </summary>
-        public List<BufferedRecord> Take(int max, ICollection<string> paused)
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes)
         {
-            var taken = new List<BufferedRecord>(Math.Min(max, 1024));
+            var call = new List<BufferedRecord>();
             lock (_lock)
             {
-                while (taken.Count < max)
+                StreamQueues? stream = null;
+                long oldest = long.MaxValue;
+                foreach (var candidate in _streams)
                 {
-                    LinkedList<BufferedRecord>? best = null;
-                    foreach (var stream in _streams)
+                    if (paused.Contains(candidate.Key))
+                        continue;
+                    foreach (var queue in candidate.Value.All)
                     {
-                        if (paused.Contains(stream.Key))
-                            continue;
-                        foreach (var queue in stream.Value.All)
+                        if (queue.First != null && queue.First.Value.Sequence < oldest)
                         {
-                            if (queue.First != null && (best is null || queue.First.Value.Sequence < best.First!.Value.Sequence))
-                                best = queue;
+                            oldest = queue.First.Value.Sequence;
+                            stream = candidate.Value;
                         }
                     }
-                    if (best is null)
+                }
+                if (stream is null)
+                    return call;
+
+                // Calls may hold at most half the byte bound: the drop policy must reach the rest.
+                long room = _maxBytes / 2 - _takenBytes;
+                long bytes = 0;
+                while (call.Count < maxRecords)
+                {
+                    LinkedList<BufferedRecord>? next = null;
+                    foreach (var queue in stream.All)
+                    {
+                        if (queue.First != null && (next is null || queue.First.Value.Sequence < next.First!.Value.Sequence))
+                            next = queue;
+                    }
+                    if (next is null || bytes + next.First!.Value.Data.Length > maxBytes || (call.Count > 0 && bytes + next.First.Value.Cost > room))
                         break;
-                    taken.Add(best.First!.Value);
-                    best.RemoveFirst();
+                    bytes += next.First.Value.Data.Length;
+                    _takenBytes += next.First.Value.Cost;
+                    call.Add(next.First.Value);
+                    next.RemoveFirst();
                     _queuedRecords--;
                 }
             }
-            return taken;
+            return call;
         }
 
         /// <summary>Whether any queued record belongs to a stream not in <paramref name="paused"/>.</summary>
@@ -184,14 +222,21 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>Releases records that are done with: delivered, or rejected for good.</summary>
         public void Complete(IReadOnlyCollection<BufferedRecord> records)
         {
+            if (records.Count == 0)
+                return;
+            TaskCompletionSource<bool> signal;
             lock (_lock)
             {
                 foreach (var record in records)
                 {
                     _records--;
                     _bytes -= record.Cost;
+                    _takenBytes -= record.Cost;
                 }
+                signal = _available;
+                _available = NewSignal();
             }
+            signal.TrySetResult(true); // room for calls again
         }
 
         /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
@@ -208,6 +253,7 @@ namespace NLog.Targets.Firehose.Internal
                 {
                     QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
                     _queuedRecords++;
+                    _takenBytes -= record.Cost;
                 }
                 signal = _available;
                 _available = NewSignal();

@@ -1,0 +1,471 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using NLog.Common;
+
+namespace NLog.Targets.Firehose.Internal
+{
+    /// <summary>Settings of <see cref="DeliveryPipeline"/>.</summary>
+    internal sealed class PipelineSettings
+    {
+        public int RecordsPerCall { get; set; } = FirehoseLimits.MaxRecordsPerCall;
+
+        /// <summary>Call slots: PutRecordBatch calls in flight at once.</summary>
+        public int Workers { get; set; } = 8;
+
+        public TimeSpan BackoffBase { get; set; } = TimeSpan.FromMilliseconds(100);
+
+        public TimeSpan BackoffMax { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>How long a stream may keep failing (no call making progress) before its calls pause.</summary>
+        public TimeSpan RetryTimeLimit { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>The first pause of a stream; each further one doubles, up to <see cref="PauseMax"/>.</summary>
+        public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
+
+        public TimeSpan PauseMax { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>For messages: the region or endpoint.</summary>
+        public string Where { get; set; } = string.Empty;
+    }
+
+    /// <summary>
+    /// Delivers what the buffer holds, in the background, with up to <see cref="PipelineSettings.Workers"/> calls in
+    /// flight. Each call slot is a worker that takes one call's records from the buffer when it is about to send (the
+    /// oldest records of one stream, within the records-per-call and byte limits), so everything waiting stays in the
+    /// buffer, where the drop policy can reach it. After a call:
+    /// <list type="bullet">
+    /// <item>accepted records are done and never sent again; records refused for good are counted and reported;</item>
+    /// <item>records not accepted go back to the front of the buffer, so they lead the next call, topped up with fresh
+    /// ones;</item>
+    /// <item>a slot whose call made no progress (throttled, 5xx, network fault, every record failed) backs off
+    /// exponentially with full jitter before its next call, as the AWS SDKs do per request, which lowers the request
+    /// rate while the records stay available to healthy slots; after a partly accepted call it waits only briefly, in
+    /// proportion to the share that failed; a fully accepted call ends every slot's backoff (the endpoint is healthy);</item>
+    /// <item>a stream that failed with an error retrying does not cure (missing stream, access denied, refused
+    /// credentials), or that made no progress for the retry time limit, pauses: no calls for 1 s, then 2 s, 4 s… up to a
+    /// cap — a circuit breaker; its records are kept and flow as soon as a call succeeds.</item>
+    /// </list>
+    /// After the buffer had to drop events, the next successful call adds one summary event.
+    /// </summary>
+    internal sealed class DeliveryPipeline
+    {
+        private readonly IFirehoseClient _client;
+        private readonly MemoryRecordBuffer _buffer;
+        private readonly PipelineSettings _settings;
+        private readonly Func<DateTime> _utcNow;
+        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private readonly Backoff _backoff;
+        private readonly Func<string, DropReport, BufferedRecord?> _summary;
+        private readonly object _target;
+        private readonly object _lock = new object();
+        private readonly Dictionary<string, StreamHealth> _streams = new Dictionary<string, StreamHealth>(StringComparer.Ordinal);
+        private readonly List<TaskCompletionSource<bool>> _idleWaiters = new List<TaskCompletionSource<bool>>();
+        private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private TaskCompletionSource<bool> _wake = NewSignal();
+        private Task? _run;
+        private int _callsInFlight;
+        private long _delivered;
+        private long _rejected;
+        private long _calls;
+        private long _retries;
+        private long _throttles;
+
+        public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<DateTime> utcNow,
+            Func<TimeSpan, CancellationToken, Task> delay, Func<double> random, Func<string, DropReport, BufferedRecord?> summary, object target)
+        {
+            _client = client;
+            _buffer = buffer;
+            _settings = settings;
+            _utcNow = utcNow;
+            _delay = delay;
+            _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, random);
+            _summary = summary;
+            _target = target;
+        }
+
+        /// <summary>Records Firehose accepted.</summary>
+        public long Delivered => Interlocked.Read(ref _delivered);
+
+        /// <summary>Records Firehose refused for good.</summary>
+        public long Rejected => Interlocked.Read(ref _rejected);
+
+        /// <summary>PutRecordBatch calls made.</summary>
+        public long Calls => Interlocked.Read(ref _calls);
+
+        /// <summary>Calls whose records (some or all) had to be sent again.</summary>
+        public long Retries => Interlocked.Read(ref _retries);
+
+        /// <summary>Throttled calls and records.</summary>
+        public long Throttles => Interlocked.Read(ref _throttles);
+
+        public void Start()
+        {
+            var workers = new Task[Math.Max(1, _settings.Workers)];
+            for (int i = 0; i < workers.Length; i++)
+                workers[i] = Task.Run(() => WorkerAsync(_stop.Token));
+            _run = Task.WhenAll(workers);
+        }
+
+        /// <summary>
+        /// Completes when nothing can be delivered right now: no call in flight, and the buffer is empty or holds only
+        /// records of streams paused by an error retrying does not cure. (A flush must not wait for a stream that does not
+        /// exist; it does wait through throttling, outages and the pauses they cause.)
+        /// </summary>
+        public Task WhenIdleAsync()
+        {
+            var waiter = NewSignal();
+            lock (_lock)
+            {
+                if (_run is null || _run.IsCompleted)
+                    return Task.CompletedTask;
+                _idleWaiters.Add(waiter);
+            }
+            Wake();
+            return waiter.Task;
+        }
+
+        /// <summary>Delivers what can be delivered within <paramref name="drainTimeout"/>, then stops. Undelivered records stay in the buffer. Never throws.</summary>
+        public void Stop(TimeSpan drainTimeout)
+        {
+            try
+            {
+                WhenIdleAsync().Wait(drainTimeout);
+                _stop.Cancel();
+                Wake();
+                _run?.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (AggregateException ex)
+            {
+                InternalLogger.Debug(ex, "{0}: delivery stopped", _target);
+            }
+            finally
+            {
+                CompleteIdleWaiters();
+            }
+        }
+
+        private async Task WorkerAsync(CancellationToken stop)
+        {
+            int attempt = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                Task available = _buffer.Available;
+                Task wake;
+                HashSet<string> blocked;
+                HashSet<string> blockedForGood;
+                DateTime? nextResume;
+                List<BufferedRecord> call;
+                var now = _utcNow();
+                lock (_lock)
+                {
+                    wake = _wake.Task;
+                    blocked = Paused(now, out nextResume, out blockedForGood);
+                    call = _buffer.TakeCall(blocked, _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall);
+                    if (call.Count > 0)
+                        _callsInFlight++;
+                    else if (_callsInFlight == 0 && !_buffer.HasDeliverable(blockedForGood))
+                        CompleteIdleWaitersLocked();
+                }
+
+                if (call.Count == 0)
+                {
+                    var waits = new List<Task>(4) { available, wake, Task.Delay(Timeout.Infinite, stop) };
+                    if (nextResume.HasValue)
+                        waits.Add(Task.Delay(Clamp(nextResume.Value - now), stop));
+                    await Task.WhenAny(waits).ConfigureAwait(false);
+                    continue;
+                }
+
+                string stream = call[0].Stream;
+                Interlocked.Increment(ref _calls);
+                CallOutcome outcome;
+                try
+                {
+                    outcome = await SendAsync(stream, call, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    outcome = CallOutcome.NothingAccepted(call, "Stopped", "the target closed", 0);
+                }
+
+                TimeSpan wait = Handle(stream, call, outcome, ref attempt);
+                if (wait > TimeSpan.Zero && !stop.IsCancellationRequested)
+                {
+                    Task woken;
+                    lock (_lock)
+                        woken = _wake.Task;
+                    await Task.WhenAny(_delay(wait, stop), woken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        /// <summary>Books a call's outcome; returns how long this slot waits before its next call.</summary>
+        private TimeSpan Handle(string stream, List<BufferedRecord> call, CallOutcome outcome, ref int attempt)
+        {
+            _buffer.Complete(outcome.Accepted);
+            _buffer.Complete(outcome.Rejected);
+            Interlocked.Add(ref _delivered, outcome.Accepted.Count);
+            Interlocked.Add(ref _rejected, outcome.Rejected.Count);
+            Interlocked.Add(ref _throttles, outcome.Throttles);
+            if (outcome.Rejected.Count > 0)
+            {
+                InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
+                    _target, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
+            }
+
+            // Before this call stops counting as in flight, so a flush cannot see "idle" before the summary is queued.
+            if (outcome.Accepted.Count > 0)
+                AddDropSummary(stream);
+
+            var now = _utcNow();
+            TimeSpan wait = TimeSpan.Zero;
+            bool wakeOthers = false;
+            lock (_lock)
+            {
+                _callsInFlight--;
+                var health = HealthOf(stream);
+                if (outcome.Accepted.Count > 0)
+                {
+                    if (health.CoolDown > TimeSpan.Zero)
+                        InternalLogger.Info("{0}: delivery stream '{1}' accepts records again", _target, stream);
+                    health.Recovered();
+                    wakeOthers = outcome.Accepted.Count == call.Count;
+                }
+
+                if (outcome.Retry != null)
+                {
+                    Interlocked.Increment(ref _retries);
+                    if (outcome.Permanent)
+                    {
+                        Pause(health, stream, outcome, permanent: true, now);
+                    }
+                    else if (outcome.Accepted.Count > 0)
+                    {
+                        // Partly accepted: there is capacity. Wait briefly, in proportion to what failed.
+                        attempt = 0;
+                        wait = TimeSpan.FromTicks((long)(_backoff.Next(0).Ticks * ((double)outcome.Retry.Count / call.Count)));
+                    }
+                    else
+                    {
+                        health.FailingSince ??= now;
+                        if (now - health.FailingSince.Value >= _settings.RetryTimeLimit)
+                            Pause(health, stream, outcome, permanent: false, now);
+                        wait = _backoff.Next(attempt);
+                        attempt++;
+                    }
+                    _buffer.Return(outcome.Retry);
+                }
+                else
+                {
+                    attempt = 0;
+                }
+            }
+
+            if (outcome.Retry != null)
+                InternalLogger.Debug("{0}: {1} records of delivery stream '{2}' go back to the buffer after {3}; this call slot waits {4} ms", _target, outcome.Retry.Count, stream, outcome.Code, (long)wait.TotalMilliseconds);
+            if (wakeOthers)
+                Wake();
+            return wait;
+        }
+
+        private void Pause(StreamHealth health, string stream, CallOutcome outcome, bool permanent, DateTime now)
+        {
+            health.CoolDown = health.CoolDown == TimeSpan.Zero ? _settings.PauseBase : TimeSpan.FromTicks(Math.Min(health.CoolDown.Ticks * 2, _settings.PauseMax.Ticks));
+            health.PausedUntil = now + health.CoolDown;
+            health.PausedForGood = permanent;
+            health.FailingSince = null;
+            var (records, bytes) = _buffer.Size;
+            string why = permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
+            InternalLogger.Error("{0}: delivery stream '{1}' ({2}): error {3}: {4}; pausing its calls for {5:0.#} s; events are kept ({6} in the buffer, {7:0.0} MB)",
+                _target, stream, _settings.Where, outcome.Code, why, health.CoolDown.TotalSeconds, records, bytes / 1048576.0);
+        }
+
+        private void AddDropSummary(string stream)
+        {
+            var report = _buffer.TakeDropReport();
+            if (report is null)
+                return;
+            InternalLogger.Warn("{0}: dropped {1} events (Trace {2}, Debug {3}, Info {4}, Warn {5}, Error {6}, Fatal {7}) between {8:o} and {9:o} to stay within the queue bounds",
+                _target, report.Total, report.ByLevel[0], report.ByLevel[1], report.ByLevel[2], report.ByLevel[3], report.ByLevel[4], report.ByLevel[5], report.FirstUtc, report.LastUtc);
+            var summary = _summary(stream, report);
+            if (summary != null)
+                _buffer.Add(summary, beyondBounds: true);
+        }
+
+        /// <summary>One call and what became of its records.</summary>
+        private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, CancellationToken cancellationToken)
+        {
+            PutRecordBatchResult response;
+            try
+            {
+                response = await _client.PutRecordBatchAsync(stream, records, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FirehoseServiceException ex)
+            {
+                var kind = ex.Kind;
+                string code = ex.ErrorCode ?? "HTTP " + ex.StatusCode;
+                if (kind == FailureKind.Throttled || kind == FailureKind.Transient)
+                    return CallOutcome.NothingAccepted(records, code, ex.ServiceMessage, kind == FailureKind.Throttled ? 1 : 0);
+                return CallOutcome.Failed(records, code, ex.Message);
+            }
+            catch (Exception ex) when (IsNetworkFault(ex, cancellationToken))
+            {
+                return CallOutcome.NothingAccepted(records, ex.GetType().Name, ex.Message, 0);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !(ex is OutOfMemoryException))
+            {
+                // Unexpected (a client closed under us, say): treat like an error retrying does not cure; records are kept.
+                return CallOutcome.Failed(records, ex.GetType().Name, ex.Message);
+            }
+
+            var outcome = new CallOutcome(records.Count);
+            if (response.FailedPutCount == 0)
+            {
+                outcome.Accepted.AddRange(records);
+                return outcome;
+            }
+
+            for (int i = 0; i < records.Count; i++)
+            {
+                string? code = response.ErrorCodes[i];
+                if (code is null)
+                {
+                    outcome.Accepted.Add(records[i]);
+                    continue;
+                }
+                var kind = ErrorClassifier.ClassifyRecord(code);
+                if (kind == FailureKind.Permanent)
+                {
+                    outcome.Rejected.Add(records[i]);
+                    outcome.RejectedCode = code;
+                    outcome.RejectedMessage = response.ErrorMessages[i];
+                    continue;
+                }
+                outcome.Code = code;
+                outcome.Message = response.ErrorMessages[i];
+                if (kind == FailureKind.Throttled)
+                    outcome.Throttles++;
+                (outcome.Retry ??= new List<BufferedRecord>()).Add(records[i]);
+            }
+            return outcome;
+        }
+
+        private HashSet<string> Paused(DateTime now, out DateTime? nextResume, out HashSet<string> pausedForGood)
+        {
+            var paused = new HashSet<string>(StringComparer.Ordinal);
+            pausedForGood = new HashSet<string>(StringComparer.Ordinal);
+            nextResume = null;
+            foreach (var stream in _streams)
+            {
+                if (stream.Value.PausedUntil > now)
+                {
+                    paused.Add(stream.Key);
+                    if (stream.Value.PausedForGood)
+                        pausedForGood.Add(stream.Key);
+                    if (nextResume is null || stream.Value.PausedUntil < nextResume)
+                        nextResume = stream.Value.PausedUntil;
+                }
+            }
+            return paused;
+        }
+
+        private StreamHealth HealthOf(string stream)
+        {
+            if (!_streams.TryGetValue(stream, out var health))
+                _streams.Add(stream, health = new StreamHealth());
+            return health;
+        }
+
+        private void Wake()
+        {
+            TaskCompletionSource<bool> wake;
+            lock (_lock)
+            {
+                wake = _wake;
+                _wake = NewSignal();
+            }
+            wake.TrySetResult(true);
+        }
+
+        private void CompleteIdleWaiters()
+        {
+            lock (_lock)
+                CompleteIdleWaitersLocked();
+        }
+
+        private void CompleteIdleWaitersLocked()
+        {
+            foreach (var waiter in _idleWaiters)
+                waiter.TrySetResult(true); // RunContinuationsAsynchronously: nothing runs under the lock
+            _idleWaiters.Clear();
+        }
+
+        private static bool IsNetworkFault(Exception ex, CancellationToken cancellationToken)
+        {
+            if (cancellationToken.IsCancellationRequested)
+                return false;
+            return ex is HttpRequestException || ex is IOException || ex is TimeoutException || ex is OperationCanceledException
+                || ex is System.Net.Sockets.SocketException;
+        }
+
+        private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>A stream's pause state (the circuit breaker).</summary>
+        private sealed class StreamHealth
+        {
+            public DateTime? FailingSince;
+            public TimeSpan CoolDown;
+            public DateTime PausedUntil;
+            public bool PausedForGood;
+
+            public void Recovered()
+            {
+                FailingSince = null;
+                CoolDown = TimeSpan.Zero;
+                PausedUntil = DateTime.MinValue;
+                PausedForGood = false;
+            }
+        }
+
+        private sealed class CallOutcome
+        {
+            public CallOutcome(int capacity)
+            {
+                Accepted = new List<BufferedRecord>(capacity);
+            }
+
+            public static CallOutcome NothingAccepted(List<BufferedRecord> records, string code, string? message, int throttles) =>
+                new CallOutcome(0) { Retry = records, Code = code, Message = message, Throttles = throttles };
+
+            public static CallOutcome Failed(List<BufferedRecord> records, string code, string message) =>
+                new CallOutcome(0) { Retry = records, Code = code, Message = message, Permanent = true };
+
+            public List<BufferedRecord> Accepted { get; }
+
+            /// <summary>Refused for good, per record.</summary>
+            public List<BufferedRecord> Rejected { get; } = new List<BufferedRecord>();
+
+            public string? RejectedCode { get; set; }
+
+            public string? RejectedMessage { get; set; }
+
+            /// <summary>Records to send again; null when none.</summary>
+            public List<BufferedRecord>? Retry { get; set; }
+
+            public string? Code { get; set; }
+
+            public string? Message { get; set; }
+
+            public int Throttles { get; set; }
+
+            /// <summary>The call failed with an error that retrying does not cure.</summary>
+            public bool Permanent { get; private set; }
+        }
+    }
+}
