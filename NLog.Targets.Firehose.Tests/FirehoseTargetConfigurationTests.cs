@@ -110,6 +110,14 @@ namespace NLog.Targets.Firehose.Tests
             target = Valid();
             target.RequestTimeoutSeconds = 0;
             StringAssert.Contains(InitializeExpectingError(target).Message, "requestTimeoutSeconds");
+
+            target = Valid();
+            target.BufferFlushInterval = 1000; // milliseconds by mistake
+            StringAssert.Contains(InitializeExpectingError(target).Message, "bufferFlushInterval is in seconds");
+
+            target = Valid();
+            target.MaxBufferBytes = 1024;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxBufferBytes");
         }
 
         [TestMethod]
@@ -151,6 +159,9 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(64L * 1024 * 1024, target.MaxQueueBytes);
             Assert.AreEqual(60, target.MaxPauseSeconds);
             Assert.IsFalse(target.UseFipsEndpoint);
+            Assert.IsNull(target.BufferDirectory);
+            Assert.AreEqual(1.0, target.BufferFlushInterval);
+            Assert.AreEqual(256L * 1024 * 1024, target.MaxBufferBytes);
         }
 
         [TestMethod]
@@ -158,11 +169,15 @@ namespace NLog.Targets.Firehose.Tests
         {
             string credentials = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
             File.WriteAllText(credentials, "[fhtest]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\nregion = eu-west-2\n");
+            string bufferDirectory = Path.Combine(Path.GetTempPath(), "fh-xml-" + Guid.NewGuid().ToString("N"));
             string xml = $@"<nlog xmlns='http://www.nlog-project.org/schemas/NLog.xsd' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' throwConfigExceptions='true'>
   <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
   <targets>
     <target xsi:type='KinesisFirehose' name='fh'
             deliveryStreamName='logs-${{event-properties:Tenant}}'
+            bufferDirectory='{bufferDirectory}'
+            bufferFlushInterval='0.5'
+            maxBufferBytes='33554432'
             region='ap-southeast-2'
             profile='fhtest'
             profilesLocation='{credentials}'
@@ -215,6 +230,12 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
             Assert.AreEqual("ap-southeast-2", target.Endpoint!.SigningRegion);
+            Assert.AreEqual(bufferDirectory, target.BufferDirectory!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.AreEqual(0.5, target.BufferFlushInterval);
+            Assert.AreEqual(33554432L, target.MaxBufferBytes);
+            Assert.IsTrue(target.IsBufferingToDisk);
+            factory.Shutdown();
+            Directory.Delete(bufferDirectory, recursive: true);
         }
 
         [TestMethod]
@@ -267,6 +288,9 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(defaults.RequestTimeoutSeconds, target.RequestTimeoutSeconds);
             Assert.AreEqual(defaults.MaxQueueBytes, target.MaxQueueBytes);
             Assert.AreEqual(defaults.MaxPauseSeconds, target.MaxPauseSeconds);
+            Assert.AreEqual(defaults.BufferFlushInterval, target.BufferFlushInterval);
+            Assert.AreEqual(defaults.MaxBufferBytes, target.MaxBufferBytes);
+            Assert.IsNull(target.BufferDirectory);
             var ev = new LogEventInfo(LogLevel.Info, "x", "hi");
             Assert.AreEqual(defaults.Layout.Render(ev), target.Layout.Render(ev), "the sample's layout is the default layout");
         }

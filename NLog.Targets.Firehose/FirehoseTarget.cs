@@ -23,8 +23,6 @@ namespace NLog.Targets.Firehose
     [Target("KinesisFirehose")]
     public sealed class FirehoseTarget : AsyncTaskTarget
     {
-        private const int CloseDrainMilliseconds = 5000;
-
         /// <summary>
         /// Events NLog hands over per write. Large, so NLog's own queue empties fast: what is still there when the process
         /// exits without Shutdown() is lost, while what the target has taken is drained at close.
@@ -36,6 +34,7 @@ namespace NLog.Targets.Firehose
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
         private DeliveryPipeline? _loop;
+        private DiskJournal? _journal;
         private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
         private long _sequence;
         private long _handedOver;
@@ -43,6 +42,7 @@ namespace NLog.Targets.Firehose
         private long _rejectedBefore;
         private long _queueDroppedBefore;
         private long _undeliveredAtClose;
+        private long _keptOnDiskAtClose;
         private long _truncatedEvents;
         private long _droppedEvents;
 
@@ -144,6 +144,30 @@ namespace NLog.Targets.Firehose
         /// <remarks>Default: <see langword="30"/> s</remarks>
         public int RequestTimeoutSeconds { get; set; } = 30;
 
+        /// <summary>
+        /// Turns on the durable buffer: events are appended to segment files in this directory before they are sent and
+        /// removed once Firehose accepted them, so events survive a crash (<c>kill -9</c>) or a close that could not
+        /// deliver them, and are sent, oldest first, when the target next starts. Several processes may share the
+        /// directory. If it cannot be written, the target keeps events in memory only and says so once in InternalLogger.
+        /// Rendered once at start-up (e.g. <c>${basedir}/firehose-buffer</c>).
+        /// </summary>
+        /// <remarks>Default: none (memory only)</remarks>
+        public Layout? BufferDirectory { get; set; }
+
+        /// <summary>
+        /// Seconds between forcing the durable buffer to disk. Events handed to the target at least this long before a
+        /// crash survive it. 0 forces it after every hand-over (safest, slowest).
+        /// </summary>
+        /// <remarks>Default: <see langword="1"/> s</remarks>
+        public double BufferFlushInterval { get; set; } = 1;
+
+        /// <summary>
+        /// The bound of the durable buffer's files, in bytes. Past it the oldest segment files are deleted; their events are
+        /// still sent from memory but no longer survive a crash, and they are counted and reported.
+        /// </summary>
+        /// <remarks>Default: <see langword="268435456"/> (256 MiB)</remarks>
+        public long MaxBufferBytes { get; set; } = 256L * 1024 * 1024;
+
         /// <summary>Test seam: creates the Firehose client instead of the HTTP one.</summary>
         internal Func<FirehoseEndpoint, IFirehoseClient>? ClientFactory { get; set; }
 
@@ -155,6 +179,9 @@ namespace NLog.Targets.Firehose
 
         /// <summary>Test seam: the AWS SDK's fallback region chain.</summary>
         internal Func<string?> SdkFallbackRegion { get; set; } = () => Amazon.Runtime.FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+
+        /// <summary>Test seam: how long closing keeps delivering what the buffer holds.</summary>
+        internal TimeSpan CloseDrain { get; set; } = TimeSpan.FromSeconds(5);
 
         /// <summary>Test seam: the first pause of a stream after a persistent error.</summary>
         internal TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
@@ -176,6 +203,12 @@ namespace NLog.Targets.Firehose
 
         /// <summary>Events still undelivered when the target closed.</summary>
         internal long UndeliveredAtClose => Interlocked.Read(ref _undeliveredAtClose);
+
+        /// <summary>Events left in the durable buffer when the target closed, to be sent at the next start.</summary>
+        internal long KeptOnDiskAtClose => Interlocked.Read(ref _keptOnDiskAtClose);
+
+        /// <summary>Whether the durable buffer is writing (false when memory only, or after the directory failed).</summary>
+        internal bool IsBufferingToDisk => _journal?.IsWriting ?? false;
 
         /// <summary>Oversized events sent truncated.</summary>
         internal long TruncatedEvents => Interlocked.Read(ref _truncatedEvents);
@@ -217,6 +250,7 @@ namespace NLog.Targets.Firehose
             _recordsPerCall = BatchSize;
             var random = new Random();
             _buffer = new MemoryRecordBuffer(MaxQueueBytes, QueueLimit, () => DateTime.UtcNow);
+            _journal = OpenDurableBuffer(Render(BufferDirectory, nullEvent), _buffer);
             var settings = new PipelineSettings
             {
                 RecordsPerCall = _recordsPerCall,
@@ -237,6 +271,35 @@ namespace NLog.Targets.Firehose
 
             InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
                 profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
+        }
+
+        private DiskJournal? OpenDurableBuffer(string? directory, MemoryRecordBuffer buffer)
+        {
+            if (directory is null)
+                return null;
+            string fullPath;
+            try
+            {
+                fullPath = System.IO.Path.GetFullPath(directory);
+            }
+            catch (Exception ex) when (ex is ArgumentException || ex is NotSupportedException || ex is System.IO.IOException || ex is System.Security.SecurityException)
+            {
+                InternalLogger.Warn(ex, "{0}: bufferDirectory '{1}' is not a usable path; keeping events in memory only (they will not survive a crash)", this, directory);
+                return null;
+            }
+            var journal = new DiskJournal(fullPath, TimeSpan.FromSeconds(BufferFlushInterval), MaxBufferBytes, this);
+            if (!journal.Open())
+                return null;
+            buffer.Released = journal.Acknowledge;
+            var recovered = journal.Recover();
+            foreach (var record in recovered)
+            {
+                record.Sequence = Interlocked.Increment(ref _sequence);
+                buffer.Add(record);
+            }
+            InternalLogger.Info("{0}: durable buffer in {1} (forced to disk every {2} s, at most {3} bytes); {4} events recovered from earlier runs",
+                this, fullPath, BufferFlushInterval, MaxBufferBytes, recovered.Count);
+            return journal;
         }
 
         private void ValidateOptions()
@@ -261,6 +324,10 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: requestTimeoutSeconds must be at least 1; got {RequestTimeoutSeconds}.");
             if (MaxQueueBytes < 1024 * 1024)
                 throw new NLogConfigurationException($"{this}: maxQueueBytes must be at least 1048576 (1 MiB); got {MaxQueueBytes}.");
+            if (double.IsNaN(BufferFlushInterval) || BufferFlushInterval < 0 || BufferFlushInterval > 60)
+                throw new NLogConfigurationException($"{this}: bufferFlushInterval is in seconds and must be between 0 and 60; got {BufferFlushInterval}.");
+            if (MaxBufferBytes < 16L * 1024 * 1024)
+                throw new NLogConfigurationException($"{this}: maxBufferBytes must be at least 16777216 (16 MiB); got {MaxBufferBytes}.");
             if (MaxPauseSeconds < 1)
                 throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
         }
@@ -300,11 +367,21 @@ namespace NLog.Targets.Firehose
             // be delivered within a bounded wait, then report what could not.
             var loop = _loop;
             var buffer = _buffer;
-            loop?.Stop(TimeSpan.FromMilliseconds(CloseDrainMilliseconds));
+            loop?.Stop(CloseDrain);
+            var journal = _journal;
+            _journal = null;
             if (buffer != null)
             {
                 var lost = buffer.DropAllQueued();
                 long total = Sum(lost);
+                long kept = journal?.Close() ?? 0;
+                if (kept > 0)
+                {
+                    Interlocked.Add(ref _keptOnDiskAtClose, kept);
+                    InternalLogger.Warn("{0}: closing with {1} events not delivered yet; they stay in the durable buffer and are sent when the target next starts", this, kept);
+                    total = Math.Max(0, total - kept);
+                    Array.Clear(lost, 0, lost.Length);
+                }
                 if (total > 0)
                 {
                     Interlocked.Add(ref _undeliveredAtClose, total);
@@ -339,6 +416,7 @@ namespace NLog.Targets.Firehose
             // to keep when it is full. The delivery loop sends in the background.
             var buffer = _buffer;
             var encoder = _encoder;
+            var journal = _journal;
             if (buffer is null || encoder is null)
                 return Task.CompletedTask;
 
@@ -377,8 +455,12 @@ namespace NLog.Targets.Firehose
                     dropped++;
                     continue;
                 }
-                buffer.Add(new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence)));
+                var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence));
+                journal?.Append(record);
+                buffer.Add(record);
             }
+            if (journal != null && BufferFlushInterval <= 0)
+                journal.Flush();
 
             Interlocked.Add(ref _handedOver, logEvents.Count);
             if (truncated > 0)

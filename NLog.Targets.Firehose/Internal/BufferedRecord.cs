@@ -24,7 +24,13 @@ namespace NLog.Targets.Firehose.Internal
         public int Level { get; }
 
         /// <summary>Arrival order.</summary>
-        public long Sequence { get; }
+        public long Sequence { get; set; }
+
+        /// <summary>The durable buffer's segment holding the record until it is done with; null in memory-only mode.</summary>
+        public JournalSegment? Segment { get; set; }
+
+        /// <summary>The record's position in <see cref="Segment"/>.</summary>
+        public int Index { get; set; }
 
         /// <summary>What the record counts against the byte bound.</summary>
         public long Cost => Data.Length + Overhead;

@@ -66,6 +66,9 @@ namespace NLog.Targets.Firehose.Internal
             _utcNow = utcNow;
         }
 
+        /// <summary>Told of records that are done with: completed, or dropped by the bounds (the durable buffer acknowledges them).</summary>
+        public Action<IReadOnlyList<BufferedRecord>>? Released { get; set; }
+
         /// <summary>Records held (queued and taken), and their cost in bytes.</summary>
         public (int Records, long Bytes) Size
         {
@@ -123,7 +126,9 @@ namespace NLog.Targets.Firehose.Internal
         /// </summary>
         public bool Add(BufferedRecord record, bool beyondBounds = false)
         {
-            TaskCompletionSource<bool> signal;
+            TaskCompletionSource<bool>? signal = null;
+            List<BufferedRecord>? dropped = null;
+            bool added = false;
             lock (_lock)
             {
                 while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
@@ -132,26 +137,34 @@ namespace NLog.Targets.Firehose.Internal
                     if (victim is null || victim.DropClass > record.DropClass)
                     {
                         CountDrop(record.Level);
-                        return false;
+                        (dropped ??= new List<BufferedRecord>()).Add(record);
+                        break;
                     }
                     victimQueue!.RemoveFirst();
                     _records--;
                     _queuedRecords--;
                     _bytes -= victim.Cost;
                     CountDrop(victim.Level);
+                    (dropped ??= new List<BufferedRecord>()).Add(victim);
                 }
 
-                QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
-                _records++;
-                _queuedRecords++;
-                _bytes += record.Cost;
-                if (_bytes > _peakBytes)
-                    _peakBytes = _bytes;
-                signal = _available;
-                _available = NewSignal();
+                if (dropped is null || dropped[dropped.Count - 1] != record)
+                {
+                    QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
+                    _records++;
+                    _queuedRecords++;
+                    _bytes += record.Cost;
+                    if (_bytes > _peakBytes)
+                        _peakBytes = _bytes;
+                    signal = _available;
+                    _available = NewSignal();
+                    added = true;
+                }
             }
-            signal.TrySetResult(true);
-            return true;
+            if (dropped != null)
+                Released?.Invoke(dropped);
+            signal?.TrySetResult(true);
+            return added;
         }
 
         /// <summary>
@@ -236,6 +249,7 @@ namespace NLog.Targets.Firehose.Internal
                 signal = _available;
                 _available = NewSignal();
             }
+            Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
             signal.TrySetResult(true); // room for calls again
         }
 
