@@ -44,6 +44,7 @@ namespace NLog.Targets.Firehose
         private long _undeliveredAtClose;
         private long _keptOnDiskAtClose;
         private long _truncatedEvents;
+        private long _repairedEvents;
         private long _droppedEvents;
 
         /// <summary>Creates the target with defaults tuned for Firehose.</summary>
@@ -209,6 +210,9 @@ namespace NLog.Targets.Firehose
 
         /// <summary>Whether the durable buffer is writing (false when memory only, or after the directory failed).</summary>
         internal bool IsBufferingToDisk => _journal?.IsWriting ?? false;
+
+        /// <summary>Events sent with lone surrogates replaced by U+FFFD.</summary>
+        internal long RepairedEvents => Interlocked.Read(ref _repairedEvents);
 
         /// <summary>Oversized events sent truncated.</summary>
         internal long TruncatedEvents => Interlocked.Read(ref _truncatedEvents);
@@ -421,6 +425,7 @@ namespace NLog.Targets.Firehose
                 return Task.CompletedTask;
 
             int truncated = 0;
+            int repaired = 0;
             int dropped = 0;
             int badNames = 0;
             string? badName = null;
@@ -439,7 +444,9 @@ namespace NLog.Targets.Firehose
                         badNames++;
                         continue;
                     }
-                    data = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome);
+                    data = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome, out int replaced);
+                    if (replaced > 0)
+                        repaired++;
                 }
                 catch (Exception ex) when (!(ex is OutOfMemoryException))
                 {
@@ -467,6 +474,11 @@ namespace NLog.Targets.Firehose
             {
                 Interlocked.Add(ref _truncatedEvents, truncated);
                 InternalLogger.Warn("{0}: truncated {1} events larger than the {2}-byte record limit ({3} so far)", this, truncated, FirehoseLimits.MaxRecordBytes, TruncatedEvents);
+            }
+            if (repaired > 0)
+            {
+                Interlocked.Add(ref _repairedEvents, repaired);
+                InternalLogger.Warn("{0}: {1} events held invalid UTF-16 (lone surrogates), sent with U+FFFD in their place ({2} so far)", this, repaired, RepairedEvents);
             }
             if (badNames > 0)
             {

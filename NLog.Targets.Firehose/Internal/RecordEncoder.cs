@@ -6,7 +6,7 @@ using System.Text.Json;
 
 namespace NLog.Targets.Firehose.Internal
 {
-    /// <summary>What <see cref="RecordEncoder.Encode"/> did to an event.</summary>
+    /// <summary>What <see cref="RecordEncoder"/> did to an event.</summary>
     internal enum EncodeOutcome
     {
         /// <summary>Encoded as rendered.</summary>
@@ -45,8 +45,15 @@ namespace NLog.Targets.Firehose.Internal
         /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>. Returns null when the event is
         /// dropped.
         /// </summary>
-        public byte[]? Encode(string text, LogEventInfo logEvent, out EncodeOutcome outcome)
+        public byte[]? Encode(string text, LogEventInfo logEvent, out EncodeOutcome outcome) => Encode(text, logEvent, out outcome, out _);
+
+        /// <summary>
+        /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>, replacing lone surrogates (raw,
+        /// or escaped in JSON) with U+FFFD; <paramref name="repaired"/> says how many. Returns null when the event is dropped.
+        /// </summary>
+        public byte[]? Encode(string text, LogEventInfo logEvent, out EncodeOutcome outcome, out int repaired)
         {
+            text = Utf16Repair.Repair(text, LooksLikeJsonObject(text, text.Length), out repaired) ?? text;
             int length = text.Length;
             if (_appendNewLine)
             {
