@@ -78,7 +78,8 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     public event Action<long>? RequestReceived;
 
     /// <summary>
-    /// Records stored by calls whose connection was then dropped (<see cref="StandInFaults.DropAfterProcessingRate"/>):
+    /// Records stored by calls whose connection was then dropped (<see cref="StandInFaults.DropAfterProcessingRate"/>) or whose client
+    /// gave up waiting for the answer (<see cref="StandInFaults.SlowAfterProcessingRate"/>):
     /// the client cannot know they arrived, so it sends them again. Exactly this many duplicates are expected.
     /// </summary>
     public long RecordsStoredThenDropped => Interlocked.Read(ref _recordsStoredThenDropped);
@@ -142,6 +143,8 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         var faults = Faults;
         if (faults.ResponseDelay > TimeSpan.Zero)
             await Task.Delay(faults.ResponseDelay).ConfigureAwait(false);
+        if (context.RequestAborted.IsCancellationRequested)
+            return; // the client gave up before the service looked at the call: nothing stored
 
         string? target = request.Headers["X-Amz-Target"].FirstOrDefault();
         if (target != "Firehose_20150804.PutRecordBatch")
@@ -260,6 +263,19 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             Interlocked.Add(ref _recordsStoredThenDropped, records.Count - failed);
             context.Abort();
             return;
+        }
+        if (Chance(faults.SlowAfterProcessingRate))
+        {
+            try
+            {
+                await Task.Delay(faults.SlowAfterProcessingDelay, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the client timed out after the records were stored: it will send them again
+                Interlocked.Add(ref _recordsStoredThenDropped, records.Count - failed);
+                return;
+            }
         }
 
         context.Response.StatusCode = 200;

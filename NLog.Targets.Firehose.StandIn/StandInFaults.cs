@@ -20,7 +20,13 @@ public sealed class StandInFaults
     /// <summary>Share of calls answered with HTTP 500 <c>InternalFailure</c>.</summary>
     public double InternalErrorRate { get; set; }
 
-    /// <summary>Delay before every response.</summary>
+    /// <summary>Share of calls that are stored and then answered only after <see cref="SlowAfterProcessingDelay"/>; a client that times out first cannot know they were stored.</summary>
+    public double SlowAfterProcessingRate { get; set; }
+
+    /// <summary>How slow the calls of <see cref="SlowAfterProcessingRate"/> are.</summary>
+    public TimeSpan SlowAfterProcessingDelay { get; set; }
+
+    /// <summary>Delay before every call is looked at (a call whose client gave up meanwhile is not processed).</summary>
     public TimeSpan ResponseDelay { get; set; }
 
     /// <summary>Until this time (UTC) every call is answered with HTTP 503 (an outage).</summary>
@@ -35,7 +41,8 @@ public sealed class StandInFaults
     /// <summary>Turns every fault off.</summary>
     public void Clear()
     {
-        ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = 0;
+        ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = SlowAfterProcessingRate = 0;
+        SlowAfterProcessingDelay = TimeSpan.Zero;
         ResponseDelay = TimeSpan.Zero;
         OutageUntilUtc = DateTime.MinValue;
         ClockOffset = TimeSpan.Zero;

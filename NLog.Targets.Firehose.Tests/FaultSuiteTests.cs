@@ -1,0 +1,76 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>
+    /// One fault at a time on the loopback stand-in, counted exactly: every event delivered, duplicates exactly the
+    /// records of calls the stand-in stored but the client could not know about, nothing dropped.
+    /// </summary>
+    [TestClass]
+    public sealed class FaultSuiteTests
+    {
+        [TestMethod]
+        [DataRow("throttled calls")]
+        [DataRow("per-record failures")]
+        [DataRow("5xx")]
+        [DataRow("slow responses before processing")]
+        [DataRow("slow responses after processing")]
+        [DataRow("dropped connections before processing")]
+        [DataRow("dropped connections after processing")]
+        [DataRow("long outage")]
+        public async Task Fault_EveryEventDeliveredDuplicatesExactlyTheAmbiguousCallsNothingDropped(string fault)
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync(seed: fault.Sum(c => c));
+            standIn.CreateStream("app-logs");
+            var target = StandInHarness.Target(standIn);
+            target.RequestTimeoutSeconds = 1;
+            target.RetryTimeLimitSeconds = 1;
+            target.MaxPauseSeconds = 1;
+            target.PauseBase = TimeSpan.FromMilliseconds(100);
+            const int total = 20_000;
+            var faults = standIn.Faults;
+            switch (fault)
+            {
+                case "throttled calls": faults.ThrottleCallRate = 0.5; break;
+                case "per-record failures": faults.FailedRecordRate = 0.5; break;
+                case "5xx": faults.InternalErrorRate = 0.3; break;
+                case "slow responses before processing": faults.ResponseDelay = TimeSpan.FromMilliseconds(1500); LiftTheDelayAfterTwentyCalls(); break;
+                case "slow responses after processing": faults.SlowAfterProcessingRate = 0.2; faults.SlowAfterProcessingDelay = TimeSpan.FromSeconds(3); break;
+                case "dropped connections before processing": faults.DropConnectionRate = 0.3; break;
+                case "dropped connections after processing": faults.DropAfterProcessingRate = 0.2; break;
+                case "long outage": faults.BeginOutage(TimeSpan.FromSeconds(4)); break;
+                default: Assert.Fail("unknown fault " + fault); break;
+            }
+
+            void LiftTheDelayAfterTwentyCalls()
+            {
+                // Every call times out until the delay is lifted: lift it after a few attempts, so the test ends.
+                standIn.RequestReceived += n => { if (n >= 20) faults.ResponseDelay = TimeSpan.Zero; };
+            }
+
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Faults");
+                for (int i = 0; i < total; i++)
+                    logger.Info("event {Seq}", i);
+                factory.Flush(TimeSpan.FromSeconds(60));
+            }
+
+            var counts = StandInHarness.SequenceCounts(standIn, "app-logs");
+            var missing = Enumerable.Range(0, total).Where(i => !counts.ContainsKey(i)).ToList();
+            long duplicates = counts.Values.Sum(n => (long)n - 1);
+            Assert.AreEqual(0, missing.Count, $"{fault}: missing {missing.Count} (first {string.Join(",", missing.Take(5))})");
+            Assert.AreEqual(standIn.RecordsStoredThenDropped, duplicates, $"{fault}: duplicates are exactly the records stored by calls whose answer was lost");
+            Assert.AreEqual(total, target.DeliveredEvents, $"{fault}: delivered as the target counts it");
+            Assert.AreEqual(0, target.QueueDroppedEvents + target.DroppedEvents + target.UndeliveredAtClose + target.RejectedEvents, $"{fault}: nothing dropped");
+            if (fault.Contains("after processing", StringComparison.Ordinal))
+                Assert.IsTrue(standIn.RecordsStoredThenDropped > 0, $"{fault}: the ambiguous fault happened");
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+    }
+}
