@@ -160,6 +160,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(60, target.MaxPauseSeconds);
             Assert.IsFalse(target.UseFipsEndpoint);
             Assert.IsNull(target.BufferDirectory);
+            Assert.AreEqual(PersistentErrorAction.Keep, target.PersistentErrorAction);
             Assert.AreEqual(1.0, target.BufferFlushInterval);
             Assert.AreEqual(256L * 1024 * 1024, target.MaxBufferBytes);
         }
@@ -177,6 +178,7 @@ namespace NLog.Targets.Firehose.Tests
             deliveryStreamName='logs-${{event-properties:Tenant}}'
             bufferDirectory='{bufferDirectory}'
             bufferFlushInterval='0.5'
+            persistentErrorAction='Fail'
             maxBufferBytes='33554432'
             region='ap-southeast-2'
             profile='fhtest'
@@ -232,6 +234,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual("ap-southeast-2", target.Endpoint!.SigningRegion);
             Assert.AreEqual(bufferDirectory, target.BufferDirectory!.Render(LogEventInfo.CreateNullEvent()));
             Assert.AreEqual(0.5, target.BufferFlushInterval);
+            Assert.AreEqual(PersistentErrorAction.Fail, target.PersistentErrorAction);
             Assert.AreEqual(33554432L, target.MaxBufferBytes);
             Assert.IsTrue(target.IsBufferingToDisk);
             factory.Shutdown();
@@ -289,6 +292,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(defaults.MaxQueueBytes, target.MaxQueueBytes);
             Assert.AreEqual(defaults.MaxPauseSeconds, target.MaxPauseSeconds);
             Assert.AreEqual(defaults.BufferFlushInterval, target.BufferFlushInterval);
+            Assert.AreEqual(defaults.PersistentErrorAction, target.PersistentErrorAction);
             Assert.AreEqual(defaults.MaxBufferBytes, target.MaxBufferBytes);
             Assert.IsNull(target.BufferDirectory);
             var ev = new LogEventInfo(LogLevel.Info, "x", "hi");

@@ -43,6 +43,43 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public async Task FallbackGroup_PersistentErrorActionFail_LaterEventsGoToTheFallbackTakenOnesStillDelivered()
+        {
+            await using var standIn = await NLog.Targets.Firehose.StandIn.FirehoseStandIn.StartAsync();
+            var target = StandInHarness.Target(standIn, stream: "orders-stream");
+            target.PersistentErrorAction = PersistentErrorAction.Fail;
+            target.PauseBase = TimeSpan.FromMilliseconds(300);
+            var fallback = new NLog.Targets.MemoryTarget("fallback") { Layout = "${message}" };
+            var group = new NLog.Targets.Wrappers.FallbackGroupTarget(target, fallback) { Name = "group", ReturnToFirstOnSuccess = true };
+            using var capture = new InternalLogCapture(LogLevel.Warn);
+            using (var factory = Harness.Factory(group))
+            {
+                var logger = factory.GetLogger("Fallback");
+                logger.Info("taken before the error was known {Seq}", 0);
+                factory.Flush(); // the call fails: ResourceNotFoundException, the stream pauses
+                for (int i = 1; i <= 10; i++)
+                    logger.Info("while the stream is missing {Seq}", i);
+                factory.Flush();
+
+                CollectionAssert.AreEqual(Enumerable.Range(1, 10).Select(i => "while the stream is missing " + i).ToList(), fallback.Logs.ToList());
+                StringAssert.Contains(capture.Text, "orders-stream");
+                StringAssert.Contains(capture.Text, "us-east-1");
+                StringAssert.Contains(capture.Text, "ResourceNotFoundException");
+
+                standIn.CreateStream("orders-stream");
+                using var delivered = new ManualResetEventSlim();
+                standIn.RequestReceived += _ => delivered.Set();
+                Assert.IsTrue(delivered.Wait(TimeSpan.FromSeconds(30)), "a call after the pause");
+                factory.Flush();
+                logger.Info("after the fix {Seq}", 11);
+                factory.Flush();
+            }
+
+            var seqs = StandInHarness.SequenceCounts(standIn, "orders-stream").Keys.OrderBy(k => k).ToList();
+            CollectionAssert.AreEqual(new[] { 0, 11 }, seqs, "the taken event was kept and sent; the fallback's events were not sent twice");
+        }
+
+        [TestMethod]
         public async Task Write_MissingStreamCreatedLater_KeptEventsFlowWithoutHelp()
         {
             var client = new RecordingClient();

@@ -134,6 +134,14 @@ namespace NLog.Targets.Firehose
         public int MaxPauseSeconds { get; set; } = 60;
 
         /// <summary>
+        /// What happens to new events for a stream that failed with an error retrying does not cure (missing stream,
+        /// access denied, refused credentials), while it lasts: <c>Keep</c> them in the buffer and send them once a call
+        /// succeeds, or <c>Fail</c> them to NLog's failure path at once so a <c>FallbackGroup</c> wrapper takes them.
+        /// </summary>
+        /// <remarks>Default: <see cref="Firehose.PersistentErrorAction.Keep"/></remarks>
+        public PersistentErrorAction PersistentErrorAction { get; set; } = PersistentErrorAction.Keep;
+
+        /// <summary>
         /// How many PutRecordBatch calls may be in flight at once: the call slots. A slot whose call failed backs off on its
         /// own, so retry waits and round trips overlap; records a call did not get accepted go back to the front of the
         /// buffer and ride along in the next call.
@@ -421,8 +429,14 @@ namespace NLog.Targets.Firehose
             var buffer = _buffer;
             var encoder = _encoder;
             var journal = _journal;
-            if (buffer is null || encoder is null)
+            var loop = _loop;
+            if (buffer is null || encoder is null || loop is null)
                 return Task.CompletedTask;
+            bool failBroken = PersistentErrorAction == PersistentErrorAction.Fail;
+            int failed = 0;
+            int buffered = 0;
+            string? brokenStream = null;
+            string? brokenCode = null;
 
             int truncated = 0;
             int repaired = 0;
@@ -442,6 +456,13 @@ namespace NLog.Targets.Firehose
                     {
                         badName = stream;
                         badNames++;
+                        continue;
+                    }
+                    if (failBroken && loop.IsBroken(stream, out string? code))
+                    {
+                        brokenStream = stream;
+                        brokenCode = code;
+                        failed++;
                         continue;
                     }
                     data = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome, out int replaced);
@@ -465,6 +486,7 @@ namespace NLog.Targets.Firehose
                 var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence));
                 journal?.Append(record);
                 buffer.Add(record);
+                buffered++;
             }
             if (journal != null && BufferFlushInterval <= 0)
                 journal.Flush();
@@ -485,10 +507,22 @@ namespace NLog.Targets.Firehose
                 dropped += badNames;
                 InternalLogger.Error("{0}: {1} events rendered the invalid delivery stream name '{2}' (1-64 characters of a-z, A-Z, 0-9, '_', '.', '-'); they are left out", this, badNames, badName);
             }
+            if (failed > 0)
+            {
+                string message = $"{this}: delivery stream '{brokenStream}' ({_endpoint?.SigningRegion}) fails with {brokenCode}; {failed} events handed to NLog's failure path (persistentErrorAction=Fail)";
+                if (buffered == 0)
+                {
+                    InternalLogger.Warn(message);
+                    return Task.FromException(new FirehoseDeliveryException(message, brokenCode));
+                }
+                // Other events of this hand-over were taken: failing the hand-over would send those to a fallback too.
+                dropped += failed;
+                InternalLogger.Error("{0}: delivery stream '{1}' fails with {2}; {3} of its events are left out (others in the same hand-over were taken)", this, brokenStream, brokenCode, failed);
+            }
             if (dropped > 0)
             {
                 Interlocked.Add(ref _droppedEvents, dropped);
-                InternalLogger.Warn("{0}: left out {1} events that were larger than the {2}-byte record limit, could not be rendered or named no valid stream ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
+                InternalLogger.Warn("{0}: left out {1} events that were larger than the {2}-byte record limit, could not be rendered, named no valid stream or a failing one ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
             }
             return Task.CompletedTask;
         }

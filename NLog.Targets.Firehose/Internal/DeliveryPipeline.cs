@@ -102,6 +102,19 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>Throttled calls and records.</summary>
         public long Throttles => Interlocked.Read(ref _throttles);
 
+        /// <summary>
+        /// Whether <paramref name="stream"/> last failed with an error retrying does not cure (and has not accepted a call
+        /// since); <paramref name="code"/> is that error.
+        /// </summary>
+        public bool IsBroken(string stream, out string? code)
+        {
+            lock (_lock)
+            {
+                code = _streams.TryGetValue(stream, out var health) && health.PausedForGood ? health.LastCode : null;
+                return code != null;
+            }
+        }
+
         public void Start()
         {
             var workers = new Task[Math.Max(1, _settings.Workers)];
@@ -277,6 +290,7 @@ namespace NLog.Targets.Firehose.Internal
             health.CoolDown = health.CoolDown == TimeSpan.Zero ? _settings.PauseBase : TimeSpan.FromTicks(Math.Min(health.CoolDown.Ticks * 2, _settings.PauseMax.Ticks));
             health.PausedUntil = now + health.CoolDown;
             health.PausedForGood = permanent;
+            health.LastCode = outcome.Code ?? "unknown";
             health.FailingSince = null;
             var (records, bytes) = _buffer.Size;
             string why = permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
@@ -423,6 +437,7 @@ namespace NLog.Targets.Firehose.Internal
             public TimeSpan CoolDown;
             public DateTime PausedUntil;
             public bool PausedForGood;
+            public string? LastCode;
 
             public void Recovered()
             {
