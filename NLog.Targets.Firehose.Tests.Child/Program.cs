@@ -22,15 +22,17 @@ namespace NLog.Targets.Firehose.Tests.Child
             var factory = new LogFactory();
             factory.Setup().LoadConfigurationFromFile(args[0], optional: false);
             var logger = factory.GetLogger("Child");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             for (int i = 0; i < count; i++)
             {
                 logger.Info("event {Seq}", i);
-                if (perMillisecond > 0 && i % perMillisecond == 0)
-                    Thread.Sleep(1);
+                while (perMillisecond > 0 && clock.ElapsedMilliseconds < i / perMillisecond)
+                    Thread.Yield(); // paced, so the kill finds calls in flight
             }
             Console.WriteLine("LOGGED " + count);
             Console.Out.Flush();
-            Thread.Sleep(Timeout.Infinite);
+            using var never = new ManualResetEventSlim(false);
+            never.Wait(); // until the test kills the process
             return 0;
         }
     }

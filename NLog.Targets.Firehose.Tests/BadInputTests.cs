@@ -108,7 +108,7 @@ namespace NLog.Targets.Firehose.Tests
                 for (int i = 0; i < 500 && !stop.IsCancellationRequested; i++)
                 {
                     if (i % 10 == 0)
-                        Thread.Sleep(1); // 64 threads on a small machine: let the reloads in
+                        Thread.Yield(); // 64 threads on a small machine: let the reloads in
                     try
                     {
                         logger.Info("busy {Thread} {N}", t, Interlocked.Increment(ref logged));

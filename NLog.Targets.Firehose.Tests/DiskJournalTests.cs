@@ -12,25 +12,39 @@ namespace NLog.Targets.Firehose.Tests
     [TestClass]
     public sealed class DiskJournalTests
     {
-        private string _directory = string.Empty;
+        private TempDirectory _temp = null!;
+
+        private string Root => _temp.Path;
 
         [TestInitialize]
-        public void CreateDirectory()
-        {
-            _directory = Path.Combine(Path.GetTempPath(), "fh-journal-" + Guid.NewGuid().ToString("N"));
-        }
+        public void CreateDirectory() => _temp = new TempDirectory("fh-journal-");
 
         [TestCleanup]
-        public void DeleteDirectory()
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
+        public void DeleteDirectory() => _temp.Dispose();
 
-        private DiskJournal Journal(long maxBytes = 256L * 1024 * 1024) => new DiskJournal(_directory, TimeSpan.Zero, maxBytes, "test");
+        private DiskJournal Journal(long maxBytes = 256L * 1024 * 1024) => new DiskJournal(Root, TimeSpan.Zero, maxBytes, "test");
 
         private static BufferedRecord Record(int i, string stream = "app-logs", int level = 2) =>
             new BufferedRecord(stream, Encoding.UTF8.GetBytes($"{{\"Seq\":{i}}}\n"), level, i);
+
+        /// <summary>A process that appends <paramref name="count"/> records, forces them to disk and is killed.</summary>
+        private void WriteThenDie(int count)
+        {
+            var journal = Journal();
+            journal.Open();
+            foreach (int i in Enumerable.Range(0, count))
+                journal.Append(Record(i));
+            journal.Flush();
+            journal.Abandon();
+        }
+
+        /// <summary>The next process: opens the directory and reads back what is left.</summary>
+        private (DiskJournal Journal, List<BufferedRecord> Recovered) Restart()
+        {
+            var journal = Journal();
+            journal.Open();
+            return (journal, journal.Recover());
+        }
 
         private static List<string> Texts(IEnumerable<BufferedRecord> records) => records.Select(r => Encoding.UTF8.GetString(r.Data)).ToList();
 
@@ -59,21 +73,14 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Recover_RecoveredRecordsAcknowledged_SegmentDeletedAndNothingRecoveredNextTime()
         {
-            var first = Journal();
-            first.Open();
-            foreach (int i in Enumerable.Range(0, 5))
-                first.Append(Record(i));
-            first.Flush();
-            first.Abandon();
+            WriteThenDie(5);
 
-            var second = Journal();
-            second.Open();
-            var recovered = second.Recover();
+            var (second, recovered) = Restart();
             Assert.AreEqual(5, recovered.Count);
             second.Acknowledge(recovered);
             second.Close();
 
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length, string.Join(", ", Directory.GetFiles(_directory)));
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length, string.Join(", ", Directory.GetFiles(Root)));
             var third = Journal();
             third.Open();
             Assert.AreEqual(0, third.Recover().Count);
@@ -83,21 +90,14 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Recover_TornTail_RecordsBeforeItRecoveredAndTheTailSkippedWithAWarning()
         {
-            var first = Journal();
-            first.Open();
-            foreach (int i in Enumerable.Range(0, 20))
-                first.Append(Record(i));
-            first.Flush();
-            first.Abandon();
-            string segment = Directory.GetFiles(_directory, "*.seg").Single();
+            WriteThenDie(20);
+            string segment = Directory.GetFiles(Root, "*.seg").Single();
             long length = new FileInfo(segment).Length;
             using (var stream = new FileStream(segment, FileMode.Open))
                 stream.SetLength(length - 5); // power loss in the middle of the last frame
 
             using var capture = new InternalLogCapture(LogLevel.Warn);
-            var second = Journal();
-            second.Open();
-            var recovered = second.Recover();
+            var (second, recovered) = Restart();
 
             CollectionAssert.AreEqual(Texts(Enumerable.Range(0, 19).Select(i => Record(i))), Texts(recovered));
             StringAssert.Contains(capture.Text, "torn or corrupt tail");
@@ -107,22 +107,15 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Recover_CorruptBytesInTheMiddle_EarlierRecordsRecoveredNothingCorruptDelivered()
         {
-            var first = Journal();
-            first.Open();
-            foreach (int i in Enumerable.Range(0, 20))
-                first.Append(Record(i));
-            first.Flush();
-            first.Abandon();
-            string segment = Directory.GetFiles(_directory, "*.seg").Single();
+            WriteThenDie(20);
+            string segment = Directory.GetFiles(Root, "*.seg").Single();
             byte[] content = File.ReadAllBytes(segment);
             int frame = content.Length / 20;
             content[frame * 10 + 20] ^= 0xFF; // flip a data byte of record 10: its CRC no longer matches
             File.WriteAllBytes(segment, content);
 
             using var capture = new InternalLogCapture(LogLevel.Warn);
-            var second = Journal();
-            second.Open();
-            var recovered = second.Recover();
+            var (second, recovered) = Restart();
 
             CollectionAssert.AreEqual(Texts(Enumerable.Range(0, 10).Select(i => Record(i))), Texts(recovered));
             StringAssert.Contains(capture.Text, "torn or corrupt tail");
@@ -132,9 +125,9 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void Recover_GarbageFile_NeverThrowsAndRecoversNothing()
         {
-            Directory.CreateDirectory(_directory);
-            File.WriteAllBytes(Path.Combine(_directory, "00000000T000000000000-garbage.seg"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray());
-            File.WriteAllBytes(Path.Combine(_directory, "00000000T000000000000-garbage.ack"), new byte[] { 1, 2, 3 });
+            Directory.CreateDirectory(Root);
+            File.WriteAllBytes(Path.Combine(Root, "00000000T000000000000-garbage.seg"), Enumerable.Range(0, 5000).Select(i => (byte)(i * 7)).ToArray());
+            File.WriteAllBytes(Path.Combine(Root, "00000000T000000000000-garbage.ack"), new byte[] { 1, 2, 3 });
 
             var journal = Journal();
             journal.Open();
@@ -157,7 +150,7 @@ namespace NLog.Targets.Firehose.Tests
             other.Close();
 
             live.Acknowledge(Enumerable.Range(0, 5).Select(i => Record(i)).ToList()); // records without a segment are ignored
-            Assert.IsTrue(Directory.GetFiles(_directory, "*.seg").Length >= 1);
+            Assert.IsTrue(Directory.GetFiles(Root, "*.seg").Length >= 1);
             live.Close();
         }
 
@@ -171,7 +164,7 @@ namespace NLog.Targets.Firehose.Tests
             for (; appended < 100; appended++)
                 journal.Append(new BufferedRecord("app-logs", big, 2, appended));
 
-            long onDisk = Directory.GetFiles(_directory, "*.seg").Sum(f => new FileInfo(f).Length);
+            long onDisk = Directory.GetFiles(Root, "*.seg").Sum(f => new FileInfo(f).Length);
             Assert.IsTrue(onDisk <= 16L * 1024 * 1024 + 2 * 1024 * 1024, $"{onDisk} bytes on disk");
             Assert.IsTrue(journal.UnprotectedRecords > 0);
             Assert.IsTrue(journal.Bytes <= 16L * 1024 * 1024 + 2 * 1024 * 1024);
@@ -187,20 +180,20 @@ namespace NLog.Targets.Firehose.Tests
             var records = Enumerable.Range(0, 10).Select(i => new BufferedRecord("app-logs", big, 2, i)).ToList();
             foreach (var record in records)
                 journal.Append(record);
-            Assert.IsTrue(Directory.GetFiles(_directory, "*.seg").Length >= 2, "the segment rolled");
+            Assert.IsTrue(Directory.GetFiles(Root, "*.seg").Length >= 2, "the segment rolled");
 
             journal.Acknowledge(records);
 
-            Assert.AreEqual(1, Directory.GetFiles(_directory, "*.seg").Length, "only the current segment is left");
+            Assert.AreEqual(1, Directory.GetFiles(Root, "*.seg").Length, "only the current segment is left");
             Assert.AreEqual(0, journal.Close());
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length);
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length);
         }
 
         [TestMethod]
         public void Open_DirectoryCannotBeCreated_FalseWithOneWarning()
         {
-            Directory.CreateDirectory(_directory);
-            string file = Path.Combine(_directory, "a-file");
+            Directory.CreateDirectory(Root);
+            string file = Path.Combine(Root, "a-file");
             File.WriteAllText(file, "not a directory");
             using var capture = new InternalLogCapture(LogLevel.Warn);
 

@@ -16,25 +16,20 @@ namespace NLog.Targets.Firehose.Tests
     [TestClass]
     public sealed class DurableBufferTests
     {
-        private string _directory = string.Empty;
+        private TempDirectory _temp = null!;
+
+        private string Root => _temp.Path;
 
         [TestInitialize]
-        public void CreateDirectory()
-        {
-            _directory = Path.Combine(Path.GetTempPath(), "fh-durable-" + Guid.NewGuid().ToString("N"));
-        }
+        public void CreateDirectory() => _temp = new TempDirectory("fh-durable-");
 
         [TestCleanup]
-        public void DeleteDirectory()
-        {
-            if (Directory.Exists(_directory))
-                Directory.Delete(_directory, recursive: true);
-        }
+        public void DeleteDirectory() => _temp.Dispose();
 
         private FirehoseTarget Target(FirehoseStandIn standIn)
         {
             var target = StandInHarness.Target(standIn);
-            target.BufferDirectory = _directory;
+            target.BufferDirectory = Root;
             target.CloseDrain = TimeSpan.FromMilliseconds(300);
             target.PauseBase = TimeSpan.FromMilliseconds(100);
             return target;
@@ -75,7 +70,7 @@ namespace NLog.Targets.Firehose.Tests
             var order = standIn.Records("app-logs").Select(r => JsonDocument.Parse(r).RootElement.GetProperty("Seq").GetInt32()).ToList();
             CollectionAssert.AreEquivalent(Enumerable.Range(0, 2000).ToList(), order.Take(2000).ToList(), "the recovered events go first");
             Assert.AreEqual(0, second.KeptOnDiskAtClose);
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length, "every segment was deleted once delivered");
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length, "every segment was deleted once delivered");
         }
 
         [TestMethod]
@@ -96,14 +91,14 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 20_000));
             Assert.IsTrue(target.IsBufferingToDisk is false, "closed");
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length);
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length);
         }
 
         [TestMethod]
         public async Task DirectoryCannotBeWritten_FallsBackToMemorySaysSoOnceAndKeepsDelivering()
         {
-            Directory.CreateDirectory(_directory);
-            string file = Path.Combine(_directory, "a-file");
+            Directory.CreateDirectory(Root);
+            string file = Path.Combine(Root, "a-file");
             File.WriteAllText(file, "a file where the target expects a directory");
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
@@ -143,11 +138,11 @@ namespace NLog.Targets.Firehose.Tests
                 });
                 factoryA.Flush();
                 factoryB.Flush();
-                Assert.AreEqual(2, Directory.GetFiles(_directory, "*.seg").Length, "each has its own segment");
+                Assert.AreEqual(2, Directory.GetFiles(Root, "*.seg").Length, "each has its own segment");
             }
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 10_000));
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length);
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length);
         }
 
         [TestMethod]
@@ -171,7 +166,7 @@ namespace NLog.Targets.Firehose.Tests
                 factory.Flush();
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), count));
-            Assert.AreEqual(0, Directory.GetFiles(_directory).Length);
+            Assert.AreEqual(0, Directory.GetFiles(Root).Length);
         }
 
         [TestMethod]
@@ -208,14 +203,14 @@ namespace NLog.Targets.Firehose.Tests
 
         private string WriteConfig(FirehoseStandIn standIn, string flushInterval, int maxConcurrentRequests = 8)
         {
-            Directory.CreateDirectory(_directory);
+            Directory.CreateDirectory(Root);
             string path = Path.Combine(Path.GetTempPath(), "fh-child-" + Guid.NewGuid().ToString("N") + ".config");
             File.WriteAllText(path, $"""
                 <nlog xmlns="http://www.nlog-project.org/schemas/NLog.xsd" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" throwConfigExceptions="true">
                   <extensions><add assembly="NLog.Targets.Firehose" /></extensions>
                   <targets>
                     <target xsi:type="KinesisFirehose" name="fh" deliveryStreamName="app-logs" region="us-east-1"
-                            serviceUrl="{standIn.Url}" bufferDirectory="{_directory}" bufferFlushInterval="{flushInterval}"
+                            serviceUrl="{standIn.Url}" bufferDirectory="{Root}" bufferFlushInterval="{flushInterval}"
                             maxConcurrentRequests="{maxConcurrentRequests}" />
                   </targets>
                   <rules><logger name="*" minlevel="Trace" writeTo="fh" /></rules>
@@ -231,7 +226,7 @@ namespace NLog.Targets.Firehose.Tests
             bool done = SpinWait.SpinUntil(() =>
             {
                 found = 0;
-                foreach (string file in Directory.GetFiles(_directory, "*.seg"))
+                foreach (string file in Directory.GetFiles(Root, "*.seg"))
                 {
                     byte[] content;
                     try

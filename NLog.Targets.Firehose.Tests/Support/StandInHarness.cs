@@ -39,6 +39,19 @@ namespace NLog.Targets.Firehose.Tests.Support
             return counts;
         }
 
+        /// <summary>
+        /// Asserts that every event 0..<paramref name="total"/>-1 arrived and that the duplicates are exactly the records
+        /// the stand-in stored for calls whose answer the client never got (the only duplicates at-least-once allows).
+        /// </summary>
+        public static void AssertAllDeliveredDuplicatesOnlyFromLostAnswers(FirehoseStandIn standIn, string stream, int total, string label = "")
+        {
+            var counts = SequenceCounts(standIn, stream);
+            var missing = Enumerable.Range(0, total).Where(i => !counts.ContainsKey(i)).ToList();
+            long duplicates = counts.Values.Sum(n => (long)n - 1);
+            Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual(0, missing.Count, $"{label}missing {missing.Count} (first {string.Join(",", missing.Take(5))})");
+            Microsoft.VisualStudio.TestTools.UnitTesting.Assert.AreEqual(standIn.RecordsStoredThenDropped, duplicates, $"{label}duplicates are exactly the records stored by calls whose answer was lost");
+        }
+
         /// <summary>Describes which sequence numbers in 0..<paramref name="expected"/>-1 are missing or duplicated.</summary>
         public static string ExactlyOnceReport(Dictionary<int, int> counts, int expected)
         {
