@@ -39,6 +39,7 @@ namespace NLog.Targets.Firehose.Internal
         private Timer? _timer;
         private JournalSegment? _current;
         private bool _failed;
+        private bool _closed;
         private bool _dirty;
         private long _bytes;
         private long _unprotected;
@@ -190,7 +191,7 @@ namespace NLog.Targets.Firehose.Internal
         {
             lock (_lock)
             {
-                if (_failed || _current is null)
+                if (_failed || _closed || _current is null)
                     return;
                 try
                 {
@@ -226,6 +227,8 @@ namespace NLog.Targets.Firehose.Internal
         {
             lock (_lock)
             {
+                if (_closed)
+                    return; // a call that outlived the close: its records stay outstanding on disk
                 JournalSegment? last = null;
                 foreach (var record in records)
                 {
@@ -300,6 +303,7 @@ namespace NLog.Targets.Firehose.Internal
                 _segments.Clear();
                 _current = null;
                 _bytes = 0;
+                _closed = true;
             }
             return kept;
         }
