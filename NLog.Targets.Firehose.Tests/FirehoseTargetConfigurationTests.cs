@@ -116,6 +116,16 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "bufferFlushInterval is in seconds");
 
             target = Valid();
+            target.RecordPacking = true;
+            target.PackedRecordBytes = 100;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "packedRecordBytes");
+
+            target = Valid();
+            target.RecordPacking = true;
+            target.AppendNewLine = false;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "recordPacking needs appendNewLine");
+
+            target = Valid();
             target.MaxBufferBytes = 1024;
             StringAssert.Contains(InitializeExpectingError(target).Message, "maxBufferBytes");
         }
@@ -161,6 +171,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsFalse(target.UseFipsEndpoint);
             Assert.IsNull(target.BufferDirectory);
             Assert.AreEqual(PersistentErrorAction.Keep, target.PersistentErrorAction);
+            Assert.IsFalse(target.RecordPacking);
+            Assert.AreEqual(1_024_000, target.PackedRecordBytes);
             Assert.AreEqual(1.0, target.BufferFlushInterval);
             Assert.AreEqual(256L * 1024 * 1024, target.MaxBufferBytes);
         }
@@ -179,6 +191,7 @@ namespace NLog.Targets.Firehose.Tests
             bufferDirectory='{bufferDirectory}'
             bufferFlushInterval='0.5'
             persistentErrorAction='Fail'
+            packedRecordBytes='65536'
             maxBufferBytes='33554432'
             region='ap-southeast-2'
             profile='fhtest'
@@ -235,10 +248,23 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(bufferDirectory, target.BufferDirectory!.Render(LogEventInfo.CreateNullEvent()));
             Assert.AreEqual(0.5, target.BufferFlushInterval);
             Assert.AreEqual(PersistentErrorAction.Fail, target.PersistentErrorAction);
+            Assert.AreEqual(65536, target.PackedRecordBytes);
             Assert.AreEqual(33554432L, target.MaxBufferBytes);
             Assert.IsTrue(target.IsBufferingToDisk);
             factory.Shutdown();
             Directory.Delete(bufferDirectory, recursive: true);
+        }
+
+        [TestMethod]
+        public void Xml_RecordPacking_Bound()
+        {
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml(@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app' region='us-east-1' recordPacking='true' /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>");
+            Assert.IsTrue(factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!.RecordPacking);
         }
 
         [TestMethod]
@@ -293,6 +319,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(defaults.MaxPauseSeconds, target.MaxPauseSeconds);
             Assert.AreEqual(defaults.BufferFlushInterval, target.BufferFlushInterval);
             Assert.AreEqual(defaults.PersistentErrorAction, target.PersistentErrorAction);
+            Assert.AreEqual(defaults.RecordPacking, target.RecordPacking);
+            Assert.AreEqual(defaults.PackedRecordBytes, target.PackedRecordBytes);
             Assert.AreEqual(defaults.MaxBufferBytes, target.MaxBufferBytes);
             Assert.IsNull(target.BufferDirectory);
             var ev = new LogEventInfo(LogLevel.Info, "x", "hi");

@@ -40,6 +40,8 @@ namespace NLog.Targets.Firehose
         private long _handedOver;
         private long _deliveredBefore;
         private long _rejectedBefore;
+        private long _recordsBefore;
+        private long _billedUnitsBefore;
         private long _queueDroppedBefore;
         private long _undeliveredAtClose;
         private long _keptOnDiskAtClose;
@@ -101,6 +103,20 @@ namespace NLog.Targets.Firehose
         /// <summary>What to do with an event that renders larger than the 1,000 KiB record limit. Either way it is counted and reported.</summary>
         /// <remarks>Default: <see cref="Firehose.OversizeRecordAction.Truncate"/></remarks>
         public OversizeRecordAction OversizeRecordAction { get; set; } = OversizeRecordAction.Truncate;
+
+        /// <summary>
+        /// Pack many newline-delimited events into one Firehose record (up to <see cref="PackedRecordBytes"/>; an event is
+        /// never split). Firehose bills each record rounded up to 5 KB and counts records against the stream's quota, so
+        /// for S3 destinations this divides the bill and the calls by a large factor. Leave it off for OpenSearch, Splunk,
+        /// HTTP endpoints, Lambda transforms, format conversion and dynamic partitioning: they take one record as one
+        /// event. Needs <see cref="AppendNewLine"/>.
+        /// </summary>
+        /// <remarks>Default: <see langword="false"/></remarks>
+        public bool RecordPacking { get; set; }
+
+        /// <summary>The largest packed record, in bytes (5,120 to 1,024,000), with <see cref="RecordPacking"/>.</summary>
+        /// <remarks>Default: <see langword="1024000"/> (1,000 KiB, Firehose's record limit)</remarks>
+        public int PackedRecordBytes { get; set; } = FirehoseLimits.MaxRecordBytes;
 
         /// <summary>The first retry's backoff ceiling; each retry doubles it (with full jitter) up to <see cref="RetryBackoffMaxMilliseconds"/>.</summary>
         /// <remarks>Default: <see langword="100"/> ms</remarks>
@@ -204,6 +220,12 @@ namespace NLog.Targets.Firehose
         /// <summary>Events Firehose accepted.</summary>
         internal long DeliveredEvents => Interlocked.Read(ref _deliveredBefore) + (_loop?.Delivered ?? 0);
 
+        /// <summary>Firehose records accepted: events, or packed records with <see cref="RecordPacking"/>.</summary>
+        internal long FirehoseRecords => Interlocked.Read(ref _recordsBefore) + (_loop?.Records ?? 0);
+
+        /// <summary>Billed 5 KB units of the records accepted.</summary>
+        internal long BilledUnits => Interlocked.Read(ref _billedUnitsBefore) + (_loop?.BilledUnits ?? 0);
+
         /// <summary>Events Firehose refused for good (a per-record error retrying cannot cure).</summary>
         internal long RejectedEvents => Interlocked.Read(ref _rejectedBefore) + (_loop?.Rejected ?? 0);
 
@@ -273,6 +295,7 @@ namespace NLog.Targets.Firehose
                 PauseBase = PauseBase,
                 PauseMax = TimeSpan.FromSeconds(MaxPauseSeconds),
                 Where = "region " + _endpoint.SigningRegion,
+                PackedRecordBytes = RecordPacking ? PackedRecordBytes : 0,
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
@@ -336,6 +359,10 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: requestTimeoutSeconds must be at least 1; got {RequestTimeoutSeconds}.");
             if (MaxQueueBytes < 1024 * 1024)
                 throw new NLogConfigurationException($"{this}: maxQueueBytes must be at least 1048576 (1 MiB); got {MaxQueueBytes}.");
+            if (RecordPacking && (PackedRecordBytes < 5120 || PackedRecordBytes > FirehoseLimits.MaxRecordBytes))
+                throw new NLogConfigurationException($"{this}: packedRecordBytes must be between 5120 and {FirehoseLimits.MaxRecordBytes}; got {PackedRecordBytes}.");
+            if (RecordPacking && !AppendNewLine)
+                throw new NLogConfigurationException($"{this}: recordPacking needs appendNewLine=\"true\": the events of a packed record are separated by their line breaks.");
             if (double.IsNaN(BufferFlushInterval) || BufferFlushInterval < 0 || BufferFlushInterval > 60)
                 throw new NLogConfigurationException($"{this}: bufferFlushInterval is in seconds and must be between 0 and 60; got {BufferFlushInterval}.");
             if (MaxBufferBytes < 16L * 1024 * 1024)
@@ -406,6 +433,8 @@ namespace NLog.Targets.Firehose
             {
                 Interlocked.Add(ref _deliveredBefore, loop.Delivered);
                 Interlocked.Add(ref _rejectedBefore, loop.Rejected);
+                Interlocked.Add(ref _recordsBefore, loop.Records);
+                Interlocked.Add(ref _billedUnitsBefore, loop.BilledUnits);
             }
 
             _loop = null;

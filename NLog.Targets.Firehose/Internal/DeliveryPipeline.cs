@@ -28,6 +28,9 @@ namespace NLog.Targets.Firehose.Internal
 
         public TimeSpan PauseMax { get; set; } = TimeSpan.FromSeconds(60);
 
+        /// <summary>Record packing: the size of a packed record; 0 sends one event per record.</summary>
+        public int PackedRecordBytes { get; set; }
+
         /// <summary>For messages: the region or endpoint.</summary>
         public string Where { get; set; } = string.Empty;
     }
@@ -73,6 +76,8 @@ namespace NLog.Targets.Firehose.Internal
         private long _calls;
         private long _retries;
         private long _throttles;
+        private long _billedUnits;
+        private long _records;
 
         public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<DateTime> utcNow,
             Func<TimeSpan, CancellationToken, Task> delay, Func<double> random, Func<string, DropReport, BufferedRecord?> summary, object target)
@@ -101,6 +106,12 @@ namespace NLog.Targets.Firehose.Internal
 
         /// <summary>Throttled calls and records.</summary>
         public long Throttles => Interlocked.Read(ref _throttles);
+
+        /// <summary>Firehose records accepted (packed records count once).</summary>
+        public long Records => Interlocked.Read(ref _records);
+
+        /// <summary>Billed 5 KB units of the records accepted: each record rounded up to 5,120 bytes.</summary>
+        public long BilledUnits => Interlocked.Read(ref _billedUnits);
 
         /// <summary>
         /// Whether <paramref name="stream"/> last failed with an error retrying does not cure (and has not accepted a call
@@ -177,7 +188,7 @@ namespace NLog.Targets.Firehose.Internal
                 {
                     wake = _wake.Task;
                     blocked = Paused(now, out nextResume, out blockedForGood);
-                    call = _buffer.TakeCall(blocked, _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall);
+                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall);
                     if (call.Count > 0)
                         _callsInFlight++;
                     else if (_callsInFlight == 0 && !_buffer.HasDeliverable(blockedForGood))
@@ -194,11 +205,12 @@ namespace NLog.Targets.Firehose.Internal
                 }
 
                 string stream = call[0].Stream;
+                var wire = Pack(call, out var starts);
                 Interlocked.Increment(ref _calls);
                 CallOutcome outcome;
                 try
                 {
-                    outcome = await SendAsync(stream, call, stop).ConfigureAwait(false);
+                    outcome = await SendAsync(stream, call, wire, starts, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -310,13 +322,32 @@ namespace NLog.Targets.Firehose.Internal
                 _buffer.Add(summary, beyondBounds: true);
         }
 
-        /// <summary>One call and what became of its records.</summary>
-        private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, CancellationToken cancellationToken)
+        /// <summary>
+        /// With record packing, packs the call's records into at most the records of one call; what does not fit goes
+        /// back to the buffer at once. Without, the records go as they are (starts is null).
+        /// </summary>
+        private List<BufferedRecord> Pack(List<BufferedRecord> call, out List<int>? starts)
+        {
+            starts = null;
+            if (_settings.PackedRecordBytes <= 0)
+                return call;
+            var packed = RecordPacker.Pack(call, _settings.PackedRecordBytes, _settings.RecordsPerCall, out var packedStarts, out int used);
+            if (used < call.Count)
+            {
+                _buffer.Return(call.GetRange(used, call.Count - used));
+                call.RemoveRange(used, call.Count - used);
+            }
+            starts = packedStarts;
+            return packed;
+        }
+
+        /// <summary>One call and what became of its records (<paramref name="wire"/>: as sent, packed or not).</summary>
+        private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, CancellationToken cancellationToken)
         {
             PutRecordBatchResult response;
             try
             {
-                response = await _client.PutRecordBatchAsync(stream, records, cancellationToken).ConfigureAwait(false);
+                response = await _client.PutRecordBatchAsync(stream, wire, cancellationToken).ConfigureAwait(false);
             }
             catch (FirehoseServiceException ex)
             {
@@ -337,24 +368,24 @@ namespace NLog.Targets.Firehose.Internal
             }
 
             var outcome = new CallOutcome(records.Count);
-            if (response.FailedPutCount == 0)
+            for (int i = 0; i < wire.Count; i++)
             {
-                outcome.Accepted.AddRange(records);
-                return outcome;
-            }
-
-            for (int i = 0; i < records.Count; i++)
-            {
-                string? code = response.ErrorCodes[i];
+                int first = starts is null ? i : starts[i];
+                int end = starts is null ? i + 1 : i + 1 < starts.Count ? starts[i + 1] : records.Count;
+                string? code = response.FailedPutCount == 0 ? null : response.ErrorCodes[i];
                 if (code is null)
                 {
-                    outcome.Accepted.Add(records[i]);
+                    Interlocked.Increment(ref _records);
+                    Interlocked.Add(ref _billedUnits, RecordPacker.BilledUnits(wire[i].Data.Length));
+                    for (int k = first; k < end; k++)
+                        outcome.Accepted.Add(records[k]);
                     continue;
                 }
                 var kind = ErrorClassifier.ClassifyRecord(code);
                 if (kind == FailureKind.Permanent)
                 {
-                    outcome.Rejected.Add(records[i]);
+                    for (int k = first; k < end; k++)
+                        outcome.Rejected.Add(records[k]);
                     outcome.RejectedCode = code;
                     outcome.RejectedMessage = response.ErrorMessages[i];
                     continue;
@@ -363,7 +394,9 @@ namespace NLog.Targets.Firehose.Internal
                 outcome.Message = response.ErrorMessages[i];
                 if (kind == FailureKind.Throttled)
                     outcome.Throttles++;
-                (outcome.Retry ??= new List<BufferedRecord>()).Add(records[i]);
+                outcome.Retry ??= new List<BufferedRecord>();
+                for (int k = first; k < end; k++)
+                    outcome.Retry.Add(records[k]); // a packed record that failed is resent whole
             }
             return outcome;
         }
