@@ -113,6 +113,14 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>Deletes a delivery stream and what it held.</summary>
     public void DeleteStream(string name) => _streams.TryRemove(name, out _);
 
+    /// <summary>Forgets the records and calls seen so far (long benchmark runs).</summary>
+    public void ClearRecords()
+    {
+        foreach (var queue in _streams.Values)
+            queue.Clear();
+        _calls.Clear();
+    }
+
     /// <summary>Accepts another access key.</summary>
     public void AddCredentials(string accessKey, string secretKey) => _credentials[accessKey] = secretKey;
 

@@ -1,0 +1,64 @@
+using System.Collections.Generic;
+using BenchmarkDotNet.Attributes;
+using NLog.Layouts;
+using NLog.Targets.Firehose.Internal;
+
+namespace NLog.Targets.Firehose.Benchmarks
+{
+    /// <summary>
+    /// Turning queued events into PutRecordBatch request bodies (render, UTF-8 record, base64 JSON body in calls of 500)
+    /// against rendering the same events with the JsonLayout alone.
+    /// </summary>
+    [MemoryDiagnoser]
+    [ShortRunJob]
+    public class EncodingBenchmarks
+    {
+        private const int Count = 10_000;
+        private readonly List<LogEventInfo> _events = new List<LogEventInfo>(Count);
+        private Layout _layout = null!;
+        private RecordEncoder _encoder = null!;
+
+        [GlobalSetup]
+        public void Setup()
+        {
+            _layout = Events.JsonLayout();
+            _encoder = new RecordEncoder(appendNewLine: true, OversizeRecordAction.Truncate);
+            for (int i = 0; i < Count; i++)
+            {
+                var e = Events.Create(i);
+                e.TimeStamp = new System.DateTime(2026, 11, 25, 12, 0, 0, System.DateTimeKind.Utc).AddMilliseconds(i);
+                _events.Add(e);
+            }
+        }
+
+        [Benchmark(Baseline = true, OperationsPerInvoke = Count, Description = "JsonLayout.Render alone")]
+        public int RenderOnly()
+        {
+            int length = 0;
+            foreach (var e in _events)
+                length += _layout.Render(e).Length;
+            return length;
+        }
+
+        [Benchmark(OperationsPerInvoke = Count, Description = "render + encode + request bodies")]
+        public int RenderEncodeSerialize()
+        {
+            int length = 0;
+            var call = new List<BufferedRecord>(FirehoseLimits.MaxRecordsPerCall);
+            long sequence = 0;
+            foreach (var e in _events)
+            {
+                var data = _encoder.Encode(_layout.Render(e), e, out _, out _)!;
+                call.Add(new BufferedRecord("app-logs", data, 2, ++sequence));
+                if (call.Count == FirehoseLimits.MaxRecordsPerCall)
+                {
+                    length += PutRecordBatchProtocol.SerializeRequest("app-logs", call).Length;
+                    call.Clear();
+                }
+            }
+            if (call.Count > 0)
+                length += PutRecordBatchProtocol.SerializeRequest("app-logs", call).Length;
+            return length;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using NLog.Layouts;
+using NLog.Targets.Firehose.Internal;
+
+namespace NLog.Targets.Firehose.Benchmarks
+{
+    /// <summary>What every benchmark logs and how.</summary>
+    internal static class Events
+    {
+        public const string Template = "Order {OrderId} shipped to {Customer}";
+
+        /// <summary>The target's default JSON layout, as both sides of a comparison use it.</summary>
+        public static Layout JsonLayout() => new FirehoseTarget().Layout;
+
+        /// <summary>A Firehose client that accepts every call at once.</summary>
+        public sealed class InstantClient : IFirehoseClient
+        {
+            private static readonly Task<PutRecordBatchResult>[] Cache = new Task<PutRecordBatchResult>[501];
+
+            public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+            {
+                int n = records.Count;
+                if (n <= 500)
+                    return Cache[n] ??= Task.FromResult(PutRecordBatchResult.AllAccepted(n));
+                return Task.FromResult(PutRecordBatchResult.AllAccepted(n));
+            }
+
+            public void Dispose()
+            {
+            }
+        }
+
+        public static LogEventInfo Create(int i) =>
+            LogEventInfo.Create(LogLevel.Info, "Bench", null, Template, new object[] { 100_000 + i, "customer-" + (i % 100) });
+    }
+}

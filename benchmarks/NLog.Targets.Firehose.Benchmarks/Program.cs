@@ -1,0 +1,25 @@
+using System;
+using BenchmarkDotNet.Running;
+
+namespace NLog.Targets.Firehose.Benchmarks
+{
+    /// <summary>
+    /// <c>dotnet run -c Release --project benchmarks/NLog.Targets.Firehose.Benchmarks -- --filter '*'</c> runs every
+    /// benchmark; <c>-- cost</c> prints the billed-units table.
+    /// </summary>
+    public static class Program
+    {
+        public static void Main(string[] args)
+        {
+            Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", StandIn.FirehoseStandIn.DefaultAccessKey);
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", StandIn.FirehoseStandIn.DefaultSecretKey);
+            if (args.Length > 0 && args[0] == "cost")
+            {
+                CostReport.Print(Console.Out);
+                return;
+            }
+            BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        }
+    }
+}
