@@ -20,6 +20,37 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void SerializeRequest_EveryPaddingAndSize_ExactlyWhatAJsonWriterWrites()
+        {
+            var random = new Random(7);
+            var records = Enumerable.Range(0, 40).Select(i =>
+            {
+                var data = new byte[i < 10 ? i + 1 : random.Next(1, 3000)];
+                random.NextBytes(data);
+                return new BufferedRecord("Stream_1.a-b", data, 2, i);
+            }).ToList();
+
+            byte[] body = PutRecordBatchProtocol.SerializeRequest("Stream_1.a-b", records);
+
+            var expected = new System.IO.MemoryStream();
+            using (var writer = new Utf8JsonWriter(expected))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("DeliveryStreamName", "Stream_1.a-b");
+                writer.WriteStartArray("Records");
+                foreach (var record in records)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteBase64String("Data", record.Data);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+            CollectionAssert.AreEqual(expected.ToArray(), body, "byte for byte, with no slack at the end");
+        }
+
+        [TestMethod]
         public void ParseResponse_AllAccepted_NoFailures()
         {
             var result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes("{\"FailedPutCount\":0,\"Encrypted\":false,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}]}"), 2);

@@ -12,32 +12,50 @@ namespace NLog.Targets.Firehose.Internal
         public const string ContentType = "application/x-amz-json-1.1";
         public const string SigningService = "firehose";
 
+        private static readonly byte[] Head = System.Text.Encoding.ASCII.GetBytes("{\"DeliveryStreamName\":\"");
+        private static readonly byte[] RecordsOpen = System.Text.Encoding.ASCII.GetBytes("\",\"Records\":[");
+        private static readonly byte[] DataOpen = System.Text.Encoding.ASCII.GetBytes("{\"Data\":\"");
+        private static readonly byte[] DataClose = System.Text.Encoding.ASCII.GetBytes("\"}");
+        private static readonly byte[] Tail = System.Text.Encoding.ASCII.GetBytes("]}");
+
         /// <summary>
-        /// Writes <c>{"DeliveryStreamName":"…","Records":[{"Data":"&lt;base64&gt;"},…]}</c>; each record's raw bytes
-        /// are base64-encoded once, straight into the output.
+        /// Writes <c>{"DeliveryStreamName":"…","Records":[{"Data":"&lt;base64&gt;"},…]}</c> into one array of exactly the
+        /// body's size: each record's bytes are base64-encoded once, straight into it, with no intermediate buffers.
+        /// The stream name needs no JSON escaping (1-64 characters of <c>[a-zA-Z0-9_.-]</c>, checked before it gets here).
         /// </summary>
         public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
         {
+            if (!FirehoseLimits.IsValidStreamName(deliveryStreamName))
+                throw new ArgumentException("Not a valid delivery stream name", nameof(deliveryStreamName));
             int count = records.Count;
-            long dataBytes = 0;
+            long size = Head.Length + deliveryStreamName.Length + RecordsOpen.Length + Tail.Length + Math.Max(0, count - 1);
             for (int i = 0; i < count; i++)
-                dataBytes += records[i].Data.Length;
-            using var stream = new MemoryStream((int)Math.Min(int.MaxValue, 64 + deliveryStreamName.Length + (dataBytes * 4 / 3) + (count * 16)));
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { SkipValidation = true }))
+                size += DataOpen.Length + Base64Length(records[i].Data.Length) + DataClose.Length;
+            var body = new byte[size];
+            var span = new Span<byte>(body);
+            int at = Put(span, 0, Head);
+            for (int i = 0; i < deliveryStreamName.Length; i++)
+                body[at++] = (byte)deliveryStreamName[i];
+            at = Put(span, at, RecordsOpen);
+            for (int i = 0; i < count; i++)
             {
-                writer.WriteStartObject();
-                writer.WriteString("DeliveryStreamName", deliveryStreamName);
-                writer.WriteStartArray("Records");
-                for (int i = 0; i < count; i++)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteBase64String("Data", records[i].Data);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndArray();
-                writer.WriteEndObject();
+                if (i > 0)
+                    body[at++] = (byte)',';
+                at = Put(span, at, DataOpen);
+                System.Buffers.Text.Base64.EncodeToUtf8(records[i].Data, span.Slice(at), out _, out int written);
+                at += written;
+                at = Put(span, at, DataClose);
             }
-            return stream.ToArray();
+            Put(span, at, Tail);
+            return body;
+        }
+
+        private static long Base64Length(int bytes) => ((bytes + 2L) / 3) * 4;
+
+        private static int Put(Span<byte> span, int at, byte[] bytes)
+        {
+            bytes.CopyTo(span.Slice(at));
+            return at + bytes.Length;
         }
 
         /// <summary>
