@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net.Http;
@@ -54,13 +55,28 @@ namespace NLog.Targets.Firehose.Internal
 
         public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
         {
-            byte[] body = PutRecordBatchProtocol.SerializeRequest(deliveryStreamName, records);
-            int count = records.Count;
+            // The body goes into a pooled array: bodies are up to ~5.4 MB, and allocating one per call would churn the large object heap.
+            int length = PutRecordBatchProtocol.RequestLength(deliveryStreamName, records);
+            byte[] body = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                PutRecordBatchProtocol.WriteRequest(deliveryStreamName, records, body);
+                return await SendWithRecoveryAsync(body, length, records.Count, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+        }
+
+        /// <summary>Sends the body, re-signing once after clock skew and once after refreshing refused credentials.</summary>
+        private async Task<PutRecordBatchResult> SendWithRecoveryAsync(byte[] body, int length, int count, CancellationToken cancellationToken)
+        {
             bool clockCorrected = false;
             bool credentialsRefreshed = false;
             while (true)
             {
-                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, cancellationToken).ConfigureAwait(false);
+                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, length, cancellationToken).ConfigureAwait(false);
                 if (status == 200)
                 {
                     try
@@ -96,14 +112,14 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, CancellationToken cancellationToken)
+        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, int length, CancellationToken cancellationToken)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_requestTimeout);
             try
             {
                 var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
-                using var request = await CreateSignedRequestAsync(body, credentials, timeout.Token).ConfigureAwait(false);
+                using var request = await CreateSignedRequestAsync(body, length, credentials, timeout.Token).ConfigureAwait(false);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                 string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
@@ -116,13 +132,14 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, AWSCredentials credentials, CancellationToken cancellationToken)
+        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, AWSCredentials credentials, CancellationToken cancellationToken)
         {
+            using var payload = new System.IO.MemoryStream(body, 0, length, writable: false);
             var signingRequest = new AWSSigningRequest
             {
                 HttpMethod = HttpMethod.Post,
                 RequestUri = _endpoint.ServiceUri,
-                Content = body,
+                ContentStream = payload,
             };
             signingRequest.Headers["Content-Type"] = PutRecordBatchProtocol.ContentType;
             signingRequest.Headers["X-Amz-Target"] = PutRecordBatchProtocol.Target;
@@ -138,7 +155,7 @@ namespace NLog.Targets.Firehose.Internal
             var signed = await AWSSigV4Signer.SignAsync(signingRequest, parameters, cancellationToken).ConfigureAwait(false);
 
             var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.ServiceUri);
-            var content = new ByteArrayContent(body);
+            var content = new ByteArrayContent(body, 0, length);
             content.Headers.ContentType = MediaTypeHeaderValue.Parse(PutRecordBatchProtocol.ContentType);
             request.Content = content;
             request.Headers.TryAddWithoutValidation("X-Amz-Target", PutRecordBatchProtocol.Target);

@@ -25,29 +25,42 @@ namespace NLog.Targets.Firehose.Internal
         /// </summary>
         public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
         {
-            if (!FirehoseLimits.IsValidStreamName(deliveryStreamName))
-                throw new ArgumentException("Not a valid delivery stream name", nameof(deliveryStreamName));
+            var body = new byte[RequestLength(deliveryStreamName, records)];
+            WriteRequest(deliveryStreamName, records, body);
+            return body;
+        }
+
+        /// <summary>The size in bytes of the request body for <paramref name="records"/>.</summary>
+        public static int RequestLength(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
+        {
             int count = records.Count;
             long size = Head.Length + deliveryStreamName.Length + RecordsOpen.Length + Tail.Length + Math.Max(0, count - 1);
             for (int i = 0; i < count; i++)
                 size += DataOpen.Length + Base64Length(records[i].Data.Length) + DataClose.Length;
-            var body = new byte[size];
-            var span = new Span<byte>(body);
+            return checked((int)size);
+        }
+
+        /// <summary>Writes the request body into the start of <paramref name="destination"/> (at least <see cref="RequestLength"/> bytes); returns its length.</summary>
+        public static int WriteRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, byte[] destination)
+        {
+            if (!FirehoseLimits.IsValidStreamName(deliveryStreamName))
+                throw new ArgumentException("Not a valid delivery stream name", nameof(deliveryStreamName));
+            int count = records.Count;
+            var span = new Span<byte>(destination);
             int at = Put(span, 0, Head);
             for (int i = 0; i < deliveryStreamName.Length; i++)
-                body[at++] = (byte)deliveryStreamName[i];
+                destination[at++] = (byte)deliveryStreamName[i];
             at = Put(span, at, RecordsOpen);
             for (int i = 0; i < count; i++)
             {
                 if (i > 0)
-                    body[at++] = (byte)',';
+                    destination[at++] = (byte)',';
                 at = Put(span, at, DataOpen);
                 System.Buffers.Text.Base64.EncodeToUtf8(records[i].Data, span.Slice(at), out _, out int written);
                 at += written;
                 at = Put(span, at, DataClose);
             }
-            Put(span, at, Tail);
-            return body;
+            return Put(span, at, Tail);
         }
 
         private static long Base64Length(int bytes) => ((bytes + 2L) / 3) * 4;
