@@ -453,14 +453,31 @@ namespace NLog.Targets.Firehose
         /// <inheritdoc/>
         protected override Task WriteAsyncTask(IList<LogEventInfo> logEvents, CancellationToken cancellationToken)
         {
-            // Hand the events to the target's own buffer at once: NLog's queue stays short, and the buffer decides what
-            // to keep when it is full. The delivery loop sends in the background.
+            // NLog calls this holding the target's SyncRoot, which a logging thread may wait on (up to 50 ms) when it finds
+            // the queue empty: so the work runs in a task of its own, which NLog starts, and the lock is let go at once.
+            return new Task(TakeOver, logEvents);
+        }
+
+        private void TakeOver(object? state)
+        {
+            var failure = Accept((IList<LogEventInfo>)state!);
+            if (failure != null)
+                throw failure;
+        }
+
+        /// <summary>
+        /// Renders the events and hands them to the target's own buffer at once: NLog's queue stays short, and the buffer
+        /// decides what to keep when it is full; the delivery pipeline sends in the background. Returns the exception for
+        /// NLog's failure path, if any (<see cref="PersistentErrorAction.Fail"/>).
+        /// </summary>
+        private Exception? Accept(IList<LogEventInfo> logEvents)
+        {
             var buffer = _buffer;
             var encoder = _encoder;
             var journal = _journal;
             var loop = _loop;
             if (buffer is null || encoder is null || loop is null)
-                return Task.CompletedTask;
+                return null;
             bool failBroken = PersistentErrorAction == PersistentErrorAction.Fail;
             int failed = 0;
             int buffered = 0;
@@ -514,9 +531,11 @@ namespace NLog.Targets.Firehose
                 }
                 var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence));
                 journal?.Append(record);
-                buffer.Add(record);
+                buffer.Add(record, signal: false);
                 buffered++;
             }
+            if (buffered > 0)
+                buffer.Signal(); // once per hand-over: the call slots wake to full calls, not one per event
             if (journal != null && BufferFlushInterval <= 0)
                 journal.Flush();
 
@@ -542,7 +561,7 @@ namespace NLog.Targets.Firehose
                 if (buffered == 0)
                 {
                     InternalLogger.Warn(message);
-                    return Task.FromException(new FirehoseDeliveryException(message, brokenCode));
+                    return new FirehoseDeliveryException(message, brokenCode);
                 }
                 // Other events of this hand-over were taken: failing the hand-over would send those to a fallback too.
                 dropped += failed;
@@ -553,7 +572,7 @@ namespace NLog.Targets.Firehose
                 Interlocked.Add(ref _droppedEvents, dropped);
                 InternalLogger.Warn("{0}: left out {1} events that were larger than the {2}-byte record limit, could not be rendered, named no valid stream or a failing one ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
             }
-            return Task.CompletedTask;
+            return null;
         }
 
         /// <summary>The event that tells, in the stream's own format, how many events the buffer had to drop.</summary>

@@ -58,6 +58,7 @@ namespace NLog.Targets.Firehose.Internal
         private int _queuedRecords;
         private long _takenBytes;
         private TaskCompletionSource<bool> _available = NewSignal();
+        private bool _watched;
 
         public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
         {
@@ -115,7 +116,10 @@ namespace NLog.Targets.Firehose.Internal
             get
             {
                 lock (_lock)
+                {
+                    _watched = true;
                     return _available.Task;
+                }
             }
         }
 
@@ -124,9 +128,9 @@ namespace NLog.Targets.Firehose.Internal
         /// dropped. <paramref name="beyondBounds"/> admits it without dropping anything (the one small drop-summary event,
         /// which must not cause the drops it reports).
         /// </summary>
-        public bool Add(BufferedRecord record, bool beyondBounds = false)
+        public bool Add(BufferedRecord record, bool beyondBounds = false, bool signal = true)
         {
-            TaskCompletionSource<bool>? signal = null;
+            TaskCompletionSource<bool>? available = null;
             List<BufferedRecord>? dropped = null;
             bool added = false;
             lock (_lock)
@@ -156,14 +160,14 @@ namespace NLog.Targets.Firehose.Internal
                     _bytes += record.Cost;
                     if (_bytes > _peakBytes)
                         _peakBytes = _bytes;
-                    signal = _available;
-                    _available = NewSignal();
+                    if (signal)
+                        available = TakeSignalLocked();
                     added = true;
                 }
             }
             if (dropped != null)
                 Released?.Invoke(dropped);
-            signal?.TrySetResult(true);
+            available?.TrySetResult(true);
             return added;
         }
 
@@ -237,7 +241,7 @@ namespace NLog.Targets.Firehose.Internal
         {
             if (records.Count == 0)
                 return;
-            TaskCompletionSource<bool> signal;
+            TaskCompletionSource<bool>? signal;
             lock (_lock)
             {
                 foreach (var record in records)
@@ -246,11 +250,10 @@ namespace NLog.Targets.Firehose.Internal
                     _bytes -= record.Cost;
                     _takenBytes -= record.Cost;
                 }
-                signal = _available;
-                _available = NewSignal();
+                signal = TakeSignalLocked();
             }
             Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
-            signal.TrySetResult(true); // room for calls again
+            signal?.TrySetResult(true); // room for calls again
         }
 
         /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
@@ -260,7 +263,7 @@ namespace NLog.Targets.Firehose.Internal
                 return;
             var ordered = new List<BufferedRecord>(records);
             ordered.Sort((a, b) => b.Sequence.CompareTo(a.Sequence));
-            TaskCompletionSource<bool> signal;
+            TaskCompletionSource<bool>? signal;
             lock (_lock)
             {
                 foreach (var record in ordered)
@@ -269,10 +272,9 @@ namespace NLog.Targets.Firehose.Internal
                     _queuedRecords++;
                     _takenBytes -= record.Cost;
                 }
-                signal = _available;
-                _available = NewSignal();
+                signal = TakeSignalLocked();
             }
-            signal.TrySetResult(true);
+            signal?.TrySetResult(true);
         }
 
         /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
@@ -356,6 +358,26 @@ namespace NLog.Targets.Firehose.Internal
                 _streams.Add(stream, queues);
             }
             return queues;
+        }
+
+        /// <summary>Tells waiting workers that records were added (after adds with <c>signal: false</c>).</summary>
+        public void Signal()
+        {
+            TaskCompletionSource<bool>? signal;
+            lock (_lock)
+                signal = TakeSignalLocked();
+            signal?.TrySetResult(true);
+        }
+
+        /// <summary>The signal to complete, if anyone waits on it; a new one takes its place. Null when nobody watches: no allocation, no wake-up.</summary>
+        private TaskCompletionSource<bool>? TakeSignalLocked()
+        {
+            if (!_watched)
+                return null;
+            _watched = false;
+            var signal = _available;
+            _available = NewSignal();
+            return signal;
         }
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -19,6 +19,11 @@ namespace NLog.Targets.Firehose.Benchmarks
                 CostReport.Print(Console.Out);
                 return;
             }
+            if (args.Length > 1 && args[0] == "throughput")
+            {
+                Throughput.Print(Console.Out, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));
+                return;
+            }
             BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         }
     }
