@@ -480,7 +480,7 @@ namespace NLog.Targets.Firehose
                 return null;
             bool failBroken = PersistentErrorAction == PersistentErrorAction.Fail;
             int failed = 0;
-            int buffered = 0;
+            var records = new List<BufferedRecord>(logEvents.Count);
             string? brokenStream = null;
             string? brokenCode = null;
 
@@ -531,11 +531,11 @@ namespace NLog.Targets.Firehose
                 }
                 var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence));
                 journal?.Append(record);
-                buffer.Add(record, signal: false);
-                buffered++;
+                records.Add(record);
             }
+            int buffered = records.Count;
             if (buffered > 0)
-                buffer.Signal(); // once per hand-over: the call slots wake to full calls, not one per event
+                buffer.AddRange(records); // one lock and one wake-up per hand-over: the call slots wake to full calls
             if (journal != null && BufferFlushInterval <= 0)
                 journal.Flush();
 

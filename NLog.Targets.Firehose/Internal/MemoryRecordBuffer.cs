@@ -128,47 +128,72 @@ namespace NLog.Targets.Firehose.Internal
         /// dropped. <paramref name="beyondBounds"/> admits it without dropping anything (the one small drop-summary event,
         /// which must not cause the drops it reports).
         /// </summary>
-        public bool Add(BufferedRecord record, bool beyondBounds = false, bool signal = true)
+        public bool Add(BufferedRecord record, bool beyondBounds = false)
         {
-            TaskCompletionSource<bool>? available = null;
+            TaskCompletionSource<bool>? available;
             List<BufferedRecord>? dropped = null;
-            bool added = false;
+            bool added;
             lock (_lock)
             {
-                while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
-                {
-                    var victimQueue = LowestClassOldest(out var victim);
-                    if (victim is null || victim.DropClass > record.DropClass)
-                    {
-                        CountDrop(record.Level);
-                        (dropped ??= new List<BufferedRecord>()).Add(record);
-                        break;
-                    }
-                    victimQueue!.RemoveFirst();
-                    _records--;
-                    _queuedRecords--;
-                    _bytes -= victim.Cost;
-                    CountDrop(victim.Level);
-                    (dropped ??= new List<BufferedRecord>()).Add(victim);
-                }
-
-                if (dropped is null || dropped[dropped.Count - 1] != record)
-                {
-                    QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
-                    _records++;
-                    _queuedRecords++;
-                    _bytes += record.Cost;
-                    if (_bytes > _peakBytes)
-                        _peakBytes = _bytes;
-                    if (signal)
-                        available = TakeSignalLocked();
-                    added = true;
-                }
+                added = AddLocked(record, beyondBounds, ref dropped);
+                available = added ? TakeSignalLocked() : null;
             }
             if (dropped != null)
                 Released?.Invoke(dropped);
             available?.TrySetResult(true);
             return added;
+        }
+
+        /// <summary>
+        /// Adds records as <see cref="Add"/> does, under one lock and with one wake-up for the call slots; returns how
+        /// many were kept.
+        /// </summary>
+        public int AddRange(IReadOnlyList<BufferedRecord> records)
+        {
+            TaskCompletionSource<bool>? available;
+            List<BufferedRecord>? dropped = null;
+            int added = 0;
+            lock (_lock)
+            {
+                for (int i = 0; i < records.Count; i++)
+                {
+                    if (AddLocked(records[i], beyondBounds: false, ref dropped))
+                        added++;
+                }
+                available = added > 0 ? TakeSignalLocked() : null;
+            }
+            if (dropped != null)
+                Released?.Invoke(dropped);
+            available?.TrySetResult(true);
+            return added;
+        }
+
+        private bool AddLocked(BufferedRecord record, bool beyondBounds, ref List<BufferedRecord>? dropped)
+        {
+            while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
+            {
+                var victimQueue = LowestClassOldest(out var victim);
+                if (victim is null || victim.DropClass > record.DropClass)
+                {
+                    CountDrop(record.Level);
+                    (dropped ??= new List<BufferedRecord>()).Add(record);
+                    return false;
+                }
+                victimQueue!.RemoveFirst();
+                _records--;
+                _queuedRecords--;
+                _bytes -= victim.Cost;
+                CountDrop(victim.Level);
+                (dropped ??= new List<BufferedRecord>()).Add(victim);
+            }
+
+            QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
+            _records++;
+            _queuedRecords++;
+            _bytes += record.Cost;
+            if (_bytes > _peakBytes)
+                _peakBytes = _bytes;
+            return true;
         }
 
         /// <summary>
@@ -189,9 +214,9 @@ namespace NLog.Targets.Firehose.Internal
                         continue;
                     foreach (var queue in candidate.Value.All)
                     {
-                        if (queue.First != null && queue.First.Value.Sequence < oldest)
+                        if (queue.First != null && queue.First.Sequence < oldest)
                         {
-                            oldest = queue.First.Value.Sequence;
+                            oldest = queue.First.Sequence;
                             stream = candidate.Value;
                         }
                     }
@@ -204,17 +229,17 @@ namespace NLog.Targets.Firehose.Internal
                 long bytes = 0;
                 while (call.Count < maxRecords)
                 {
-                    LinkedList<BufferedRecord>? next = null;
+                    RecordDeque? next = null;
                     foreach (var queue in stream.All)
                     {
-                        if (queue.First != null && (next is null || queue.First.Value.Sequence < next.First!.Value.Sequence))
+                        if (queue.First != null && (next is null || queue.First.Sequence < next.First!.Sequence))
                             next = queue;
                     }
-                    if (next is null || bytes + next.First!.Value.Data.Length > maxBytes || (call.Count > 0 && bytes + next.First.Value.Cost > room))
+                    if (next is null || bytes + next.First!.Data.Length > maxBytes || (call.Count > 0 && bytes + next.First.Cost > room))
                         break;
-                    bytes += next.First.Value.Data.Length;
-                    _takenBytes += next.First.Value.Cost;
-                    call.Add(next.First.Value);
+                    bytes += next.First.Data.Length;
+                    _takenBytes += next.First.Cost;
+                    call.Add(next.First);
                     next.RemoveFirst();
                     _queuedRecords--;
                 }
@@ -331,18 +356,18 @@ namespace NLog.Targets.Firehose.Internal
             _totalDroppedByLevel[slot]++;
         }
 
-        private LinkedList<BufferedRecord>? LowestClassOldest(out BufferedRecord? victim)
+        private RecordDeque? LowestClassOldest(out BufferedRecord? victim)
         {
             victim = null;
-            LinkedList<BufferedRecord>? victimQueue = null;
+            RecordDeque? victimQueue = null;
             for (int dropClass = 0; dropClass < 3 && victim is null; dropClass++)
             {
                 foreach (var stream in _streams.Values)
                 {
                     var queue = stream.Of(dropClass);
-                    if (queue.First != null && (victim is null || queue.First.Value.Sequence < victim.Sequence))
+                    if (queue.First != null && (victim is null || queue.First.Sequence < victim.Sequence))
                     {
-                        victim = queue.First.Value;
+                        victim = queue.First;
                         victimQueue = queue;
                     }
                 }
@@ -358,15 +383,6 @@ namespace NLog.Targets.Firehose.Internal
                 _streams.Add(stream, queues);
             }
             return queues;
-        }
-
-        /// <summary>Tells waiting workers that records were added (after adds with <c>signal: false</c>).</summary>
-        public void Signal()
-        {
-            TaskCompletionSource<bool>? signal;
-            lock (_lock)
-                signal = TakeSignalLocked();
-            signal?.TrySetResult(true);
         }
 
         /// <summary>The signal to complete, if anyone waits on it; a new one takes its place. Null when nobody watches: no allocation, no wake-up.</summary>
@@ -385,11 +401,11 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>One stream's queued records, one FIFO per drop class.</summary>
         private sealed class StreamQueues
         {
-            public readonly LinkedList<BufferedRecord>[] All = { new LinkedList<BufferedRecord>(), new LinkedList<BufferedRecord>(), new LinkedList<BufferedRecord>() };
+            public readonly RecordDeque[] All = { new RecordDeque(), new RecordDeque(), new RecordDeque() };
 
             public int Count => All[0].Count + All[1].Count + All[2].Count;
 
-            public LinkedList<BufferedRecord> Of(int dropClass) => All[dropClass];
+            public RecordDeque Of(int dropClass) => All[dropClass];
         }
     }
 }

@@ -19,20 +19,27 @@ namespace NLog.Targets.Firehose.Benchmarks
             string? layout = Environment.GetEnvironmentVariable("BENCH_LAYOUT");
             if (layout != null)
                 target.Layout = layout;
+            if (Environment.GetEnvironmentVariable("BENCH_NOSCOPE") != null && target.Layout is NLog.Layouts.JsonLayout json)
+                json.IncludeScopeProperties = false;
             string? batch = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
             if (batch != null)
                 target.TaskDelayMilliseconds = int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture);
-            config.AddRuleForAllLevels(target);
+            if (Environment.GetEnvironmentVariable("BENCH_CONTROL") == "async-null")
+                config.AddRuleForAllLevels(new NLog.Targets.Wrappers.AsyncTargetWrapper(new NLog.Targets.NullTarget("null") { FormatMessage = true, Layout = Events.JsonLayout() }) { Name = "async", QueueLimit = 200_000, OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard });
+            else
+                config.AddRuleForAllLevels(target);
             factory.Configuration = config;
             var logger = factory.GetLogger("Bench");
             int gen2 = GC.CollectionCount(2);
+            int gen0 = GC.CollectionCount(0);
+            var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < count; i++)
                 logger.Info(Events.Template, i, "customer-42");
             var logged = clock.Elapsed;
             factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
-            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, gen2 GCs {GC.CollectionCount(2) - gen2}");
+            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB");
         }
     }
 }
