@@ -62,22 +62,27 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(units, RecordPacker.BilledUnits(bytes));
         }
 
+        /// <summary>Logs <paramref name="count"/> messages through a packing target, one call at a time, and flushes.</summary>
+        private static FirehoseTarget LogThroughPacking(RecordingClient client, int packedBytes, int count, Func<int, string> message)
+        {
+            var target = Harness.Target(client);
+            target.RecordPacking = true;
+            target.PackedRecordBytes = packedBytes;
+            target.Layout = "${message}";
+            target.MaxConcurrentRequests = 1;
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Pack");
+            for (int i = 0; i < count; i++)
+                logger.Info(message(i));
+            factory.Flush();
+            return target;
+        }
+
         [TestMethod]
         public void Target_Packing_CallsWithinTheLimitsEveryEventOnceInOrder()
         {
             var client = new RecordingClient();
-            var target = Harness.Target(client);
-            target.RecordPacking = true;
-            target.PackedRecordBytes = 64 * 1024;
-            target.Layout = "${message}";
-            target.MaxConcurrentRequests = 1;
-            using (var factory = Harness.Factory(target))
-            {
-                var logger = factory.GetLogger("Pack");
-                for (int i = 0; i < 50_000; i++)
-                    logger.Info("event " + i.ToString("D6") + new string('p', 180));
-                factory.Flush();
-            }
+            var target = LogThroughPacking(client, 64 * 1024, 50_000, i => "event " + i.ToString("D6") + new string('p', 180));
 
             foreach (var call in client.Calls)
             {
@@ -102,18 +107,7 @@ namespace NLog.Targets.Firehose.Tests
             client.Respond = (index, records) => Task.FromResult(index == 0
                 ? RecordingClient.PartialFailure(records.Length, new[] { records.Length - 1 })
                 : PutRecordBatchResult.AllAccepted(records.Length));
-            var target = Harness.Target(client);
-            target.RecordPacking = true;
-            target.PackedRecordBytes = 10 * 1024;
-            target.Layout = "${message}";
-            target.MaxConcurrentRequests = 1;
-            using (var factory = Harness.Factory(target))
-            {
-                var logger = factory.GetLogger("Pack");
-                for (int i = 0; i < 300; i++)
-                    logger.Info("event " + i.ToString("D4") + new string('p', 90));
-                factory.Flush();
-            }
+            var target = LogThroughPacking(client, 10 * 1024, 300, i => "event " + i.ToString("D4") + new string('p', 90));
 
             var calls = client.Calls;
             string failed = Encoding.UTF8.GetString(calls[0].Records[^1]);

@@ -19,6 +19,11 @@ namespace NLog.Targets.Firehose.Benchmarks
                 CostReport.Print(Console.Out);
                 return;
             }
+            if (args.Length > 0 && args[0] == "serve")
+            {
+                StandInProcess.Serve(Console.In, Console.Out);
+                return;
+            }
             if (args.Length > 1 && args[0] == "throughput")
             {
                 Throughput.Print(Console.Out, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));

@@ -1,0 +1,76 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using NLog.Targets.Firehose.StandIn;
+
+namespace NLog.Targets.Firehose.Benchmarks
+{
+    /// <summary>
+    /// The loopback stand-in in a process of its own, so the end-to-end figures do not pay for the stand-in's work
+    /// (parsing, base64 decoding, storing) in the measured process. Protocol on its standard input and output:
+    /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>.
+    /// </summary>
+    internal sealed class StandInProcess : IDisposable
+    {
+        private readonly Process _process;
+
+        private StandInProcess(Process process, Uri url)
+        {
+            _process = process;
+            Url = url;
+        }
+
+        public Uri Url { get; }
+
+        public static StandInProcess Start()
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            start.ArgumentList.Add(typeof(StandInProcess).Assembly.Location);
+            start.ArgumentList.Add("serve");
+            var process = Process.Start(start) ?? throw new InvalidOperationException("the stand-in process did not start");
+            string url = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the stand-in process said nothing");
+            return new StandInProcess(process, new Uri(url));
+        }
+
+        /// <summary>Events stored since the last call.</summary>
+        public long TakeCount()
+        {
+            _process.StandardInput.WriteLine("count");
+            return long.Parse(_process.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public void Dispose()
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(10_000))
+                _process.Kill();
+            _process.Dispose();
+        }
+
+        /// <summary>The child's side: <c>serve</c>.</summary>
+        public static void Serve(TextReader input, TextWriter output)
+        {
+            var standIn = FirehoseStandIn.StartAsync().GetAwaiter().GetResult();
+            standIn.CreateStream("app-logs");
+            output.WriteLine(standIn.Url);
+            output.Flush();
+            string? line;
+            while ((line = input.ReadLine()) != null)
+            {
+                long lines = 0;
+                foreach (var record in standIn.Records("app-logs"))
+                {
+                    foreach (byte b in record)
+                    {
+                        if (b == (byte)'\n')
+                            lines++;
+                    }
+                }
+                standIn.ClearRecords();
+                output.WriteLine(lines);
+                output.Flush();
+            }
+            standIn.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+}
