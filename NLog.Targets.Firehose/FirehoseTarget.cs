@@ -27,7 +27,7 @@ namespace NLog.Targets.Firehose
         /// Events NLog hands over per write. Large, so NLog's own queue empties fast: what is still there when the process
         /// exits without Shutdown() is lost, while what the target has taken is drained at close.
         /// </summary>
-        private const int HandOverBatch = 10_000;
+        internal int HandOverBatch { get; set; } = 10_000;
 
         private IFirehoseClient? _client;
         private RecordEncoder? _encoder;

@@ -13,6 +13,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     {
         public static void Print(TextWriter output, int count)
         {
+            using var allocations = Environment.GetEnvironmentVariable("BENCH_ALLOCATIONS") != null ? new AllocationListener() : null;
             using var factory = new LogFactory();
             var config = new LoggingConfiguration(factory);
             var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new Events.InstantClient() };
@@ -21,6 +22,12 @@ namespace NLog.Targets.Firehose.Benchmarks
                 target.Layout = layout;
             if (Environment.GetEnvironmentVariable("BENCH_NOSCOPE") != null && target.Layout is NLog.Layouts.JsonLayout json)
                 json.IncludeScopeProperties = false;
+            string? slots = Environment.GetEnvironmentVariable("BENCH_SLOTS");
+            if (slots != null)
+                target.MaxConcurrentRequests = int.Parse(slots, System.Globalization.CultureInfo.InvariantCulture);
+            string? handOver = Environment.GetEnvironmentVariable("BENCH_HANDOVER");
+            if (handOver != null)
+                target.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
             string? batch = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
             if (batch != null)
                 target.TaskDelayMilliseconds = int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture);
@@ -40,6 +47,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
             output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB");
+            allocations?.Print(output);
         }
     }
 }
