@@ -73,11 +73,59 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void Linger_CallNotFull_WaitsForMoreUntilFlushThenOneCall()
+        {
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.LingerMilliseconds = 60_000;
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Linger");
+
+            for (int i = 0; i < 10; i++)
+                logger.Info("event {Seq}", i);
+            Assert.IsFalse(client.WhenCalls(1).Wait(TimeSpan.FromMilliseconds(500)), "a call of 10 records waits to fill up");
+            factory.Flush();
+
+            Assert.AreEqual(1, client.Calls.Count);
+            Assert.AreEqual(10, client.Calls[0].Records.Length);
+        }
+
+        [TestMethod]
+        public void Linger_FullCall_SentWithoutWaiting()
+        {
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.LingerMilliseconds = 60_000;
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Linger");
+
+            for (int i = 0; i < 500; i++)
+                logger.Info("event {Seq}", i);
+
+            Assert.IsTrue(client.WhenCalls(1).Wait(TimeSpan.FromSeconds(30)), "500 records make a full call: no linger");
+            Assert.AreEqual(500, client.Calls[0].Records.Length);
+        }
+
+        [TestMethod]
+        public void Linger_Zero_SendsWithoutFlush()
+        {
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.LingerMilliseconds = 0;
+            using var factory = Harness.Factory(target);
+
+            factory.GetLogger("Linger").Info("one");
+
+            Assert.IsTrue(client.WhenCalls(1).Wait(TimeSpan.FromSeconds(30)));
+        }
+
+        [TestMethod]
         public void Write_LargeEvents_CallsStayWithin4MBAndEveryEventArrives()
         {
             var client = new RecordingClient();
             var target = Harness.Target(client);
             target.Layout = "${message}";
+            target.MaxConcurrentRequests = 1; // order across calls is only defined with one call at a time
             using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Large");
             string payload = new string('x', 900_000);

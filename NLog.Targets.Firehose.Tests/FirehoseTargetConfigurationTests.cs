@@ -126,6 +126,10 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "recordPacking needs appendNewLine");
 
             target = Valid();
+            target.LingerMilliseconds = -1;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "lingerMilliseconds");
+
+            target = Valid();
             target.MaxBufferBytes = 1024;
             StringAssert.Contains(InitializeExpectingError(target).Message, "maxBufferBytes");
         }
@@ -156,7 +160,8 @@ namespace NLog.Targets.Firehose.Tests
         {
             var target = new FirehoseTarget();
             Assert.AreEqual(500, target.BatchSize);
-            Assert.AreEqual(200, target.TaskDelayMilliseconds);
+            Assert.AreEqual(1, target.TaskDelayMilliseconds);
+            Assert.AreEqual(200, target.LingerMilliseconds);
             Assert.AreEqual(200_000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Discard, target.OverflowAction);
             Assert.IsTrue(target.AppendNewLine);
@@ -209,6 +214,7 @@ namespace NLog.Targets.Firehose.Tests
             maxQueueBytes='2097152'
             maxPauseSeconds='15'
             taskDelayMilliseconds='20'
+            lingerMilliseconds='75'
             queueLimit='5000'
             overflowAction='Block'>
       <layout xsi:type='JsonLayout'>
@@ -241,6 +247,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(15, target.MaxPauseSeconds);
             Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(20, target.TaskDelayMilliseconds);
+            Assert.AreEqual(75, target.LingerMilliseconds);
             Assert.AreEqual(5000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
@@ -309,6 +316,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(500, target.RecordsPerCall);
             Assert.AreEqual(defaults.MaxConcurrentRequests, target.MaxConcurrentRequests);
             Assert.AreEqual(defaults.TaskDelayMilliseconds, target.TaskDelayMilliseconds);
+            Assert.AreEqual(defaults.LingerMilliseconds, target.LingerMilliseconds);
             Assert.AreEqual(defaults.QueueLimit, target.QueueLimit);
             Assert.AreEqual(defaults.OverflowAction, target.OverflowAction);
             Assert.AreEqual(defaults.RetryBackoffMilliseconds, target.RetryBackoffMilliseconds);

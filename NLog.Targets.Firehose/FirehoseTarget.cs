@@ -55,9 +55,10 @@ namespace NLog.Targets.Firehose
             Layout = CreateDefaultLayout();
             // Records per PutRecordBatch call: 500 is the service's per-call maximum.
             BatchSize = FirehoseLimits.MaxRecordsPerCall;
-            // Hand events over every 200 ms so calls fill up: fewer, fuller calls keep the per-stream request quota
-            // (1,000-2,000 requests/s shared by every instance) free. Flush() sends at once.
-            TaskDelayMilliseconds = 200;
+            // Take events out of NLog's queue within a millisecond: events waiting there survive into older GC generations
+            // (measured: 30-40 gen-2 collections per million events at 200 ms, 6 at 1 ms), and a process that exits
+            // without Shutdown() loses what is still there. Calls fill up in the target's own buffer instead (lingerMilliseconds).
+            TaskDelayMilliseconds = 1;
             // The target's own buffer holds up to this many events (and maxQueueBytes): a burst of 200,000 fits.
             QueueLimit = 200_000;
             // NLog's queue never blocks the application; the target takes events out of it at once.
@@ -117,6 +118,13 @@ namespace NLog.Targets.Firehose
         /// <summary>The largest packed record, in bytes (5,120 to 1,024,000), with <see cref="RecordPacking"/>.</summary>
         /// <remarks>Default: <see langword="1024000"/> (1,000 KiB, Firehose's record limit)</remarks>
         public int PackedRecordBytes { get; set; } = FirehoseLimits.MaxRecordBytes;
+
+        /// <summary>
+        /// How long a PutRecordBatch call that is not full waits for more events. Fewer, fuller calls keep the per-stream
+        /// request quota (1,000-2,000 requests/s, shared by every instance) free. <c>Flush()</c> and closing send at once.
+        /// </summary>
+        /// <remarks>Default: <see langword="200"/> ms</remarks>
+        public int LingerMilliseconds { get; set; } = 200;
 
         /// <summary>The first retry's backoff ceiling; each retry doubles it (with full jitter) up to <see cref="RetryBackoffMaxMilliseconds"/>.</summary>
         /// <remarks>Default: <see langword="100"/> ms</remarks>
@@ -296,6 +304,7 @@ namespace NLog.Targets.Firehose
                 PauseMax = TimeSpan.FromSeconds(MaxPauseSeconds),
                 Where = "region " + _endpoint.SigningRegion,
                 PackedRecordBytes = RecordPacking ? PackedRecordBytes : 0,
+                Linger = TimeSpan.FromMilliseconds(LingerMilliseconds),
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
@@ -367,6 +376,8 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: bufferFlushInterval is in seconds and must be between 0 and 60; got {BufferFlushInterval}.");
             if (MaxBufferBytes < 16L * 1024 * 1024)
                 throw new NLogConfigurationException($"{this}: maxBufferBytes must be at least 16777216 (16 MiB); got {MaxBufferBytes}.");
+            if (LingerMilliseconds < 0 || LingerMilliseconds > 60_000)
+                throw new NLogConfigurationException($"{this}: lingerMilliseconds must be between 0 and 60000; got {LingerMilliseconds}.");
             if (MaxPauseSeconds < 1)
                 throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
         }

@@ -12,7 +12,11 @@ namespace NLog.Targets.Firehose.Internal
             Data = data;
             Level = level;
             Sequence = sequence;
+            Arrived = System.Diagnostics.Stopwatch.GetTimestamp();
         }
+
+        /// <summary>When the record was made (<see cref="System.Diagnostics.Stopwatch"/> timestamp): calls wait for it to fill up from then.</summary>
+        public long Arrived { get; }
 
         /// <summary>The delivery stream.</summary>
         public string Stream { get; }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
@@ -27,6 +28,9 @@ namespace NLog.Targets.Firehose.Internal
         public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
 
         public TimeSpan PauseMax { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>How long a call that is not full waits for more records, unless a flush is waiting (0: never).</summary>
+        public TimeSpan Linger { get; set; }
 
         /// <summary>Record packing: the size of a packed record; 0 sends one event per record.</summary>
         public int PackedRecordBytes { get; set; }
@@ -77,6 +81,7 @@ namespace NLog.Targets.Firehose.Internal
         private long _retries;
         private long _throttles;
         private long _billedUnits;
+        private readonly long _lingerTicks;
         private long _records;
 
         public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<DateTime> utcNow,
@@ -90,6 +95,7 @@ namespace NLog.Targets.Firehose.Internal
             _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, random);
             _summary = summary;
             _target = target;
+            _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
         }
 
         /// <summary>Records Firehose accepted.</summary>
@@ -183,12 +189,15 @@ namespace NLog.Targets.Firehose.Internal
                 HashSet<string> blockedForGood;
                 DateTime? nextResume;
                 List<BufferedRecord> call;
+                long waitingSince;
                 var now = _utcNow();
                 lock (_lock)
                 {
                     wake = _wake.Task;
                     blocked = Paused(now, out nextResume, out blockedForGood);
-                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall);
+                    // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
+                    long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 || stop.IsCancellationRequested ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
+                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out waitingSince);
                     if (call.Count > 0)
                         _callsInFlight++;
                     else if (_callsInFlight == 0 && !_buffer.HasDeliverable(blockedForGood))
@@ -200,6 +209,8 @@ namespace NLog.Targets.Firehose.Internal
                     var waits = new List<Task>(4) { available, wake, Task.Delay(Timeout.Infinite, stop) };
                     if (nextResume.HasValue)
                         waits.Add(Task.Delay(Clamp(nextResume.Value - now), stop));
+                    if (waitingSince != long.MaxValue)
+                        waits.Add(Task.Delay(StopwatchSpan(waitingSince + _lingerTicks - Stopwatch.GetTimestamp()), stop));
                     await Task.WhenAny(waits).ConfigureAwait(false);
                     continue;
                 }
@@ -460,6 +471,8 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+
+        private static TimeSpan StopwatchSpan(long ticks) => ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(ticks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)) + 1);
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 

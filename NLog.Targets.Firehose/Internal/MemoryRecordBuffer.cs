@@ -201,9 +201,19 @@ namespace NLog.Targets.Firehose.Internal
         /// stream's records oldest first, at most <paramref name="maxRecords"/> and <paramref name="maxBytes"/> data bytes.
         /// They stay counted until <see cref="Complete"/> or <see cref="Return"/>.
         /// </summary>
-        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes)
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes) =>
+            TakeCall(paused, maxRecords, maxBytes, long.MaxValue, out _);
+
+        /// <summary>
+        /// As <see cref="TakeCall(ICollection{string}, int, int)"/>, but only when the call is worth making: the stream
+        /// holds a full call, or its oldest record arrived at or before <paramref name="readyBefore"/> (a
+        /// <see cref="System.Diagnostics.Stopwatch"/> timestamp). Otherwise nothing is taken and
+        /// <paramref name="waitingSince"/> is the oldest record's arrival (else <see cref="long.MaxValue"/>).
+        /// </summary>
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes, long readyBefore, out long waitingSince)
         {
             var call = new List<BufferedRecord>();
+            waitingSince = long.MaxValue;
             lock (_lock)
             {
                 StreamQueues? stream = null;
@@ -223,6 +233,20 @@ namespace NLog.Targets.Firehose.Internal
                 }
                 if (stream is null)
                     return call;
+                if (readyBefore != long.MaxValue && stream.Count < maxRecords && stream.DataBytes < maxBytes)
+                {
+                    long arrived = long.MaxValue;
+                    foreach (var queue in stream.All)
+                    {
+                        if (queue.First != null && queue.First.Arrived < arrived)
+                            arrived = queue.First.Arrived;
+                    }
+                    if (arrived > readyBefore)
+                    {
+                        waitingSince = arrived;
+                        return call; // not full yet, and young: let it fill up
+                    }
+                }
 
                 // Calls may hold at most half the byte bound: the drop policy must reach the rest.
                 long room = _maxBytes / 2 - _takenBytes;
@@ -404,6 +428,8 @@ namespace NLog.Targets.Firehose.Internal
             public readonly RecordDeque[] All = { new RecordDeque(), new RecordDeque(), new RecordDeque() };
 
             public int Count => All[0].Count + All[1].Count + All[2].Count;
+
+            public long DataBytes => All[0].DataBytes + All[1].DataBytes + All[2].DataBytes;
 
             public RecordDeque Of(int dropClass) => All[dropClass];
         }

@@ -17,6 +17,9 @@ namespace NLog.Targets.Firehose.Internal
 
         public int Count => _count;
 
+        /// <summary>The records' data bytes, together.</summary>
+        public long DataBytes { get; private set; }
+
         /// <summary>The front record, or null when empty.</summary>
         public BufferedRecord? First => _count == 0 ? null : _items[_head];
 
@@ -24,6 +27,7 @@ namespace NLog.Targets.Firehose.Internal
         {
             if (_count == _items.Length)
                 Grow();
+            DataBytes += record.Data.Length;
             _items[(_head + _count) % _items.Length] = record;
             _count++;
         }
@@ -32,6 +36,7 @@ namespace NLog.Targets.Firehose.Internal
         {
             if (_count == _items.Length)
                 Grow();
+            DataBytes += record.Data.Length;
             _head = (_head - 1 + _items.Length) % _items.Length;
             _items[_head] = record;
             _count++;
@@ -41,6 +46,7 @@ namespace NLog.Targets.Firehose.Internal
         {
             if (_count == 0)
                 throw new InvalidOperationException("The queue is empty.");
+            DataBytes -= _items[_head].Data.Length;
             _items[_head] = null!;
             _head = (_head + 1) % _items.Length;
             _count--;
@@ -49,6 +55,7 @@ namespace NLog.Targets.Firehose.Internal
         public void Clear()
         {
             Array.Clear(_items, 0, _items.Length);
+            DataBytes = 0;
             _head = 0;
             _count = 0;
         }
