@@ -21,6 +21,7 @@ namespace NLog.Targets.Firehose.Benchmarks
         private StandInProcess _standIn = null!;
         private LogFactory _oneInFlight = null!;
         private LogFactory _fourInFlight = null!;
+        private LogFactory _eightInFlight = null!;
         private LogFactory _packed = null!;
         private FirehoseHttpClient _peerClient = null!;
         private NLog.Layouts.Layout _peerLayout = null!;
@@ -32,6 +33,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             _standIn = StandInProcess.Start();
             _oneInFlight = Factory(1, packing: false);
             _fourInFlight = Factory(4, packing: false);
+            _eightInFlight = Factory(8, packing: false);
             _packed = Factory(4, packing: true);
             var endpoint = FirehoseEndpoint.Resolve(_standIn.Url.ToString(), "us-east-1", null, false, _ => null, () => null);
             _peerClient = new FirehoseHttpClient(endpoint, null, TimeSpan.FromSeconds(30), "peer");
@@ -53,6 +55,7 @@ namespace NLog.Targets.Firehose.Benchmarks
         {
             _oneInFlight.Shutdown();
             _fourInFlight.Shutdown();
+            _eightInFlight.Shutdown();
             _packed.Shutdown();
             _peerClient.Dispose();
             _standIn.Dispose();
@@ -75,6 +78,9 @@ namespace NLog.Targets.Firehose.Benchmarks
 
         [Benchmark(OperationsPerInvoke = TargetEvents, Description = "target, maxConcurrentRequests=4")]
         public void TargetFourInFlight() => LogAndFlush(_fourInFlight);
+
+        [Benchmark(OperationsPerInvoke = TargetEvents, Description = "target, maxConcurrentRequests=8 (default)")]
+        public void TargetEightInFlight() => LogAndFlush(_eightInFlight);
 
         [Benchmark(OperationsPerInvoke = TargetEvents, Description = "target, 4 in flight, recordPacking")]
         public void TargetPacked() => LogAndFlush(_packed);
