@@ -546,7 +546,10 @@ namespace NLog.Targets.Firehose
             }
             int buffered = records.Count;
             if (buffered > 0)
-                buffer.AddRange(records); // one lock and one wake-up per hand-over: the call slots wake to full calls
+            {
+                buffer.AddRange(records); // one lock and one wake-up per hand-over
+                loop.RecordsAdded();
+            }
             if (journal != null && BufferFlushInterval <= 0)
                 journal.Flush();
 

@@ -73,6 +73,7 @@ namespace NLog.Targets.Firehose.Internal
         private readonly List<TaskCompletionSource<bool>> _idleWaiters = new List<TaskCompletionSource<bool>>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private TaskCompletionSource<bool> _wake = NewSignal();
+        private TaskCompletionSource<bool> _full = NewSignal();
         private Task? _run;
         private int _callsInFlight;
         private long _delivered;
@@ -130,6 +131,23 @@ namespace NLog.Targets.Firehose.Internal
                 code = _streams.TryGetValue(stream, out var health) && health.PausedForGood ? health.LastCode : null;
                 return code != null;
             }
+        }
+
+        /// <summary>
+        /// Tells the call slots that records were added. Slots that linger (a call not full yet) wake only when a full call
+        /// is there or their linger ends, not on every hand-over; idle slots woke on the buffer's own signal.
+        /// </summary>
+        public void RecordsAdded()
+        {
+            if (_lingerTicks <= 0 || !_buffer.HasFullCall(_settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall))
+                return;
+            TaskCompletionSource<bool> full;
+            lock (_lock)
+            {
+                full = _full;
+                _full = NewSignal();
+            }
+            full.TrySetResult(true);
         }
 
         public void Start()
@@ -190,10 +208,12 @@ namespace NLog.Targets.Firehose.Internal
                 DateTime? nextResume;
                 List<BufferedRecord> call;
                 long waitingSince;
+                Task full;
                 var now = _utcNow();
                 lock (_lock)
                 {
                     wake = _wake.Task;
+                    full = _full.Task;
                     blocked = Paused(now, out nextResume, out blockedForGood);
                     // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
                     long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 || stop.IsCancellationRequested ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
@@ -206,11 +226,18 @@ namespace NLog.Targets.Firehose.Internal
 
                 if (call.Count == 0)
                 {
-                    var waits = new List<Task>(4) { available, wake, Task.Delay(Timeout.Infinite, stop) };
+                    var waits = new List<Task>(5) { wake, Task.Delay(Timeout.Infinite, stop) };
                     if (nextResume.HasValue)
                         waits.Add(Task.Delay(Clamp(nextResume.Value - now), stop));
-                    if (waitingSince != long.MaxValue)
+                    if (waitingSince == long.MaxValue)
+                    {
+                        waits.Add(available); // nothing waiting to fill up: wake on new records
+                    }
+                    else
+                    {
+                        waits.Add(full); // lingering: wake on a full call or at the end of the linger
                         waits.Add(Task.Delay(StopwatchSpan(waitingSince + _lingerTicks - Stopwatch.GetTimestamp()), stop));
+                    }
                     await Task.WhenAny(waits).ConfigureAwait(false);
                     continue;
                 }

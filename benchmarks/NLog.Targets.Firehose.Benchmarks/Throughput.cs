@@ -41,12 +41,21 @@ namespace NLog.Targets.Firehose.Benchmarks
             int gen0 = GC.CollectionCount(0);
             var paused = GC.GetTotalPauseDuration();
             var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            string? rate = Environment.GetEnvironmentVariable("BENCH_RATE"); // events per second, paced
+            double perEvent = rate is null ? 0 : 1000.0 / double.Parse(rate, System.Globalization.CultureInfo.InvariantCulture);
             for (int i = 0; i < count; i++)
+            {
                 logger.Info(Events.Template, i, "customer-42");
+                while (perEvent > 0 && clock.Elapsed.TotalMilliseconds < i * perEvent)
+                    System.Threading.Thread.Sleep(1);
+            }
             var logged = clock.Elapsed;
             factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
             output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB");
+            if (rate != null)
+                output.WriteLine($"paced at {rate} events/s: {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / count * 1000:0} ms of CPU per 1,000 events, including the pacing loop");
             allocations?.Print(output);
         }
     }
