@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using NLog.Config;
-using NLog.Targets;
 
 namespace NLog.Targets.Firehose.Benchmarks
 {
@@ -22,22 +20,9 @@ namespace NLog.Targets.Firehose.Benchmarks
         [GlobalSetup]
         public void Setup()
         {
-            _nullFactory = new LogFactory();
-            var nullConfig = new LoggingConfiguration(_nullFactory);
-            nullConfig.AddRuleForAllLevels(new NullTarget("null") { FormatMessage = true, Layout = Events.JsonLayout() });
-            _nullFactory.Configuration = nullConfig;
+            _nullFactory = Events.NullTargetFactory();
             _nullLogger = _nullFactory.GetLogger("Bench");
-
-            _firehoseFactory = new LogFactory();
-            var firehoseConfig = new LoggingConfiguration(_firehoseFactory);
-            firehoseConfig.AddRuleForAllLevels(new FirehoseTarget
-            {
-                Name = "fh",
-                DeliveryStreamName = "app-logs",
-                Region = "us-east-1",
-                ClientFactory = _ => new Events.InstantClient(),
-            });
-            _firehoseFactory.Configuration = firehoseConfig;
+            _firehoseFactory = Events.InstantFirehoseFactory(out _);
             _firehoseLogger = _firehoseFactory.GetLogger("Bench");
         }
 

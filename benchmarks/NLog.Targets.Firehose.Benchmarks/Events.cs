@@ -2,6 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using NLog.Layouts;
+using NLog.Targets;
 using NLog.Targets.Firehose.Internal;
 
 namespace NLog.Targets.Firehose.Benchmarks
@@ -30,6 +31,28 @@ namespace NLog.Targets.Firehose.Benchmarks
             public void Dispose()
             {
             }
+        }
+
+        /// <summary>The floor: NLog's NullTarget rendering the same JsonLayout on the calling thread.</summary>
+        public static LogFactory NullTargetFactory()
+        {
+            var factory = new LogFactory();
+            var config = new NLog.Config.LoggingConfiguration(factory);
+            config.AddRuleForAllLevels(new NullTarget("null") { FormatMessage = true, Layout = JsonLayout() });
+            factory.Configuration = config;
+            return factory;
+        }
+
+        /// <summary>The target with its defaults and a client that answers at once.</summary>
+        public static LogFactory InstantFirehoseFactory(out FirehoseTarget target, Action<FirehoseTarget>? configure = null, Target? instead = null)
+        {
+            var factory = new LogFactory();
+            var config = new NLog.Config.LoggingConfiguration(factory);
+            target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new InstantClient() };
+            configure?.Invoke(target);
+            config.AddRuleForAllLevels(instead ?? target);
+            factory.Configuration = config;
+            return factory;
         }
 
         public static LogEventInfo Create(int i) =>

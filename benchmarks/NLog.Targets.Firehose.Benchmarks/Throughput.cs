@@ -11,12 +11,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// </summary>
     internal static class Throughput
     {
-        public static void Print(TextWriter output, int count)
+        /// <summary>Knobs for experiments, from environment variables: BENCH_LAYOUT, BENCH_NOSCOPE, BENCH_SLOTS, BENCH_HANDOVER, BENCH_TASKDELAY.</summary>
+        private static void Configure(FirehoseTarget target)
         {
-            using var allocations = Environment.GetEnvironmentVariable("BENCH_ALLOCATIONS") != null ? new AllocationListener() : null;
-            using var factory = new LogFactory();
-            var config = new LoggingConfiguration(factory);
-            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new Events.InstantClient() };
             string? layout = Environment.GetEnvironmentVariable("BENCH_LAYOUT");
             if (layout != null)
                 target.Layout = layout;
@@ -28,14 +25,18 @@ namespace NLog.Targets.Firehose.Benchmarks
             string? handOver = Environment.GetEnvironmentVariable("BENCH_HANDOVER");
             if (handOver != null)
                 target.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
-            string? batch = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
-            if (batch != null)
-                target.TaskDelayMilliseconds = int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture);
-            if (Environment.GetEnvironmentVariable("BENCH_CONTROL") == "async-null")
-                config.AddRuleForAllLevels(new NLog.Targets.Wrappers.AsyncTargetWrapper(new NLog.Targets.NullTarget("null") { FormatMessage = true, Layout = Events.JsonLayout() }) { Name = "async", QueueLimit = 200_000, OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard });
-            else
-                config.AddRuleForAllLevels(target);
-            factory.Configuration = config;
+            string? delay = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
+            if (delay != null)
+                target.TaskDelayMilliseconds = int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public static void Print(TextWriter output, int count)
+        {
+            using var allocations = Environment.GetEnvironmentVariable("BENCH_ALLOCATIONS") != null ? new AllocationListener() : null;
+            var control = Environment.GetEnvironmentVariable("BENCH_CONTROL") == "async-null"
+                ? new NLog.Targets.Wrappers.AsyncTargetWrapper(new NLog.Targets.NullTarget("null") { FormatMessage = true, Layout = Events.JsonLayout() }) { Name = "async", QueueLimit = 200_000, OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard }
+                : null;
+            using var factory = Events.InstantFirehoseFactory(out var target, Configure, control);
             var logger = factory.GetLogger("Bench");
             int gen2 = GC.CollectionCount(2);
             int gen0 = GC.CollectionCount(0);
