@@ -35,6 +35,7 @@ namespace NLog.Targets.Firehose
         private MemoryRecordBuffer? _buffer;
         private DeliveryPipeline? _loop;
         private DiskJournal? _journal;
+        private FirehoseMetrics? _metrics;
         private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
         private long _sequence;
         private long _handedOver;
@@ -292,6 +293,10 @@ namespace NLog.Targets.Firehose
             _recordsPerCall = BatchSize;
             var random = new Random();
             _buffer = new MemoryRecordBuffer(MaxQueueBytes, QueueLimit, () => DateTime.UtcNow);
+            var buffer = _buffer;
+            _metrics = FirehoseMetrics.Start(Name ?? "KinesisFirehose", () => buffer.Size.Records);
+            var metrics = _metrics;
+            buffer.DropsCounted = metrics.Dropped;
             _journal = OpenDurableBuffer(Render(BufferDirectory, nullEvent), _buffer);
             var settings = new PipelineSettings
             {
@@ -304,6 +309,7 @@ namespace NLog.Targets.Firehose
                 PauseMax = TimeSpan.FromSeconds(MaxPauseSeconds),
                 Where = "region " + _endpoint.SigningRegion,
                 PackedRecordBytes = RecordPacking ? PackedRecordBytes : 0,
+                Metrics = _metrics,
                 Linger = TimeSpan.FromMilliseconds(LingerMilliseconds),
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
@@ -448,6 +454,8 @@ namespace NLog.Targets.Firehose
                 Interlocked.Add(ref _billedUnitsBefore, loop.BilledUnits);
             }
 
+            _metrics?.Stop();
+            _metrics = null;
             _loop = null;
             _buffer = null;
             BatchSize = _recordsPerCall;
@@ -557,6 +565,7 @@ namespace NLog.Targets.Firehose
             if (truncated > 0)
             {
                 Interlocked.Add(ref _truncatedEvents, truncated);
+                _metrics?.Truncated(truncated);
                 InternalLogger.Warn("{0}: truncated {1} events larger than the {2}-byte record limit ({3} so far)", this, truncated, FirehoseLimits.MaxRecordBytes, TruncatedEvents);
             }
             if (repaired > 0)
@@ -584,6 +593,7 @@ namespace NLog.Targets.Firehose
             if (dropped > 0)
             {
                 Interlocked.Add(ref _droppedEvents, dropped);
+                _metrics?.Dropped(dropped);
                 InternalLogger.Warn("{0}: left out {1} events that were larger than the {2}-byte record limit, could not be rendered, named no valid stream or a failing one ({3} so far)", this, dropped, FirehoseLimits.MaxRecordBytes, DroppedEvents);
             }
             return null;

@@ -35,6 +35,9 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>Record packing: the size of a packed record; 0 sends one event per record.</summary>
         public int PackedRecordBytes { get; set; }
 
+        /// <summary>Where measurements go (the meter); null: nowhere.</summary>
+        public FirehoseMetrics? Metrics { get; set; }
+
         /// <summary>For messages: the region or endpoint.</summary>
         public string Where { get; set; } = string.Empty;
     }
@@ -274,6 +277,12 @@ namespace NLog.Targets.Firehose.Internal
             Interlocked.Add(ref _delivered, outcome.Accepted.Count);
             Interlocked.Add(ref _rejected, outcome.Rejected.Count);
             Interlocked.Add(ref _throttles, outcome.Throttles);
+            var metrics = _settings.Metrics;
+            metrics?.Sent(outcome.Accepted.Count);
+            metrics?.Failed(outcome.Rejected.Count);
+            metrics?.Throttled(outcome.Throttles);
+            if (outcome.Retry != null)
+                metrics?.Retried();
             if (outcome.Rejected.Count > 0)
             {
                 InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
@@ -383,11 +392,13 @@ namespace NLog.Targets.Firehose.Internal
         private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, CancellationToken cancellationToken)
         {
             PutRecordBatchResult response;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 response = await _client.PutRecordBatchAsync(stream, wire, cancellationToken).ConfigureAwait(false);
+                _settings.Metrics?.Request(wire.Count, StopwatchSpan(Stopwatch.GetTimestamp() - started));
             }
-            catch (FirehoseServiceException ex)
+            catch (FirehoseServiceException ex) when (Measured(wire.Count, started))
             {
                 var kind = ex.Kind;
                 string code = ex.ErrorCode ?? "HTTP " + ex.StatusCode;
@@ -395,7 +406,7 @@ namespace NLog.Targets.Firehose.Internal
                     return CallOutcome.NothingAccepted(records, code, ex.ServiceMessage, kind == FailureKind.Throttled ? 1 : 0);
                 return CallOutcome.Failed(records, code, ex.Message);
             }
-            catch (Exception ex) when (IsNetworkFault(ex, cancellationToken))
+            catch (Exception ex) when (IsNetworkFault(ex, cancellationToken) && Measured(wire.Count, started))
             {
                 return CallOutcome.NothingAccepted(records, ex.GetType().Name, ex.Message, 0);
             }
@@ -413,8 +424,10 @@ namespace NLog.Targets.Firehose.Internal
                 string? code = response.FailedPutCount == 0 ? null : response.ErrorCodes[i];
                 if (code is null)
                 {
+                    long units = RecordPacker.BilledUnits(wire[i].Data.Length);
                     Interlocked.Increment(ref _records);
-                    Interlocked.Add(ref _billedUnits, RecordPacker.BilledUnits(wire[i].Data.Length));
+                    Interlocked.Add(ref _billedUnits, units);
+                    _settings.Metrics?.RecordAccepted(wire[i].Data.Length, units);
                     for (int k = first; k < end; k++)
                         outcome.Accepted.Add(records[k]);
                     continue;
@@ -495,6 +508,13 @@ namespace NLog.Targets.Firehose.Internal
                 return false;
             return ex is HttpRequestException || ex is IOException || ex is TimeoutException || ex is OperationCanceledException
                 || ex is System.Net.Sockets.SocketException;
+        }
+
+        /// <summary>Records a failed call's latency; always true (used in exception filters).</summary>
+        private bool Measured(int records, long started)
+        {
+            _settings.Metrics?.Request(records, StopwatchSpan(Stopwatch.GetTimestamp() - started));
+            return true;
         }
 
         private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait;

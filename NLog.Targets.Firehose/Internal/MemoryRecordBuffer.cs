@@ -70,6 +70,9 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>Told of records that are done with: completed, or dropped by the bounds (the durable buffer acknowledges them).</summary>
         public Action<IReadOnlyList<BufferedRecord>>? Released { get; set; }
 
+        /// <summary>Told how many records the bounds made it drop (for the meter).</summary>
+        public Action<long>? DropsCounted { get; set; }
+
         /// <summary>Records held (queued and taken), and their cost in bytes.</summary>
         public (int Records, long Bytes) Size
         {
@@ -139,7 +142,10 @@ namespace NLog.Targets.Firehose.Internal
                 available = added ? TakeSignalLocked() : null;
             }
             if (dropped != null)
+            {
                 Released?.Invoke(dropped);
+                DropsCounted?.Invoke(dropped.Count);
+            }
             available?.TrySetResult(true);
             return added;
         }
@@ -163,7 +169,10 @@ namespace NLog.Targets.Firehose.Internal
                 available = added > 0 ? TakeSignalLocked() : null;
             }
             if (dropped != null)
+            {
                 Released?.Invoke(dropped);
+                DropsCounted?.Invoke(dropped.Count);
+            }
             available?.TrySetResult(true);
             return added;
         }
