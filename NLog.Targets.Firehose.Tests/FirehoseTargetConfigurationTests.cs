@@ -197,6 +197,8 @@ namespace NLog.Targets.Firehose.Tests
             bufferFlushInterval='0.5'
             persistentErrorAction='Fail'
             packedRecordBytes='65536'
+            proxyUrl='http://proxy.example.com:3128'
+            proxyBypass='*.internal'
             maxBufferBytes='33554432'
             region='ap-southeast-2'
             profile='fhtest'
@@ -256,6 +258,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(0.5, target.BufferFlushInterval);
             Assert.AreEqual(PersistentErrorAction.Fail, target.PersistentErrorAction);
             Assert.AreEqual(65536, target.PackedRecordBytes);
+            Assert.AreEqual("http://proxy.example.com:3128", target.ProxyUrl!.Render(LogEventInfo.CreateNullEvent()));
+            Assert.AreEqual("*.internal", target.ProxyBypass!.Render(LogEventInfo.CreateNullEvent()));
             Assert.AreEqual(33554432L, target.MaxBufferBytes);
             Assert.IsTrue(target.IsBufferingToDisk);
             factory.Shutdown();

@@ -91,6 +91,18 @@ namespace NLog.Targets.Firehose
         /// <remarks>Default: <c>AWS_ENDPOINT_URL_FIREHOSE</c>, else <c>AWS_ENDPOINT_URL</c>, else <c>https://firehose.{region}.amazonaws.com</c> (partition-aware)</remarks>
         public Layout? ServiceUrl { get; set; }
 
+        /// <summary>
+        /// The HTTP proxy for calls to Firehose, e.g. <c>http://proxy.example.com:3128</c>. User and password, if the proxy
+        /// needs them, go in the URL, the password from the environment so that it never appears in diagnostics:
+        /// <c>http://user:${environment:PROXY_PASSWORD}@proxy:3128</c> (NLog's own trace shows the layout, not its value).
+        /// </summary>
+        /// <remarks>Default: the system's proxy: <c>HTTPS_PROXY</c> / <c>HTTP_PROXY</c> and <c>NO_PROXY</c>, as .NET reads them</remarks>
+        public Layout? ProxyUrl { get; set; }
+
+        /// <summary>Hosts that bypass <see cref="ProxyUrl"/>: a comma-separated list (<c>*.internal,10.0.0.1</c>).</summary>
+        /// <remarks>Default: none</remarks>
+        public Layout? ProxyBypass { get; set; }
+
         /// <summary>Use the FIPS endpoint <c>https://firehose-fips.{region}.{suffix}</c>. Ignored when <see cref="ServiceUrl"/> is set.</summary>
         /// <remarks>Default: <see langword="false"/> (also turned on by <c>AWS_USE_FIPS_ENDPOINT=true</c>)</remarks>
         public bool UseFipsEndpoint { get; set; }
@@ -289,7 +301,8 @@ namespace NLog.Targets.Firehose
             _encoder = new RecordEncoder(AppendNewLine, OversizeRecordAction);
             _client = ClientFactory != null
                 ? ClientFactory(_endpoint)
-                : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString());
+                : new FirehoseHttpClient(_endpoint, profileCredentials, TimeSpan.FromSeconds(RequestTimeoutSeconds), ToString(), null,
+                    CreateProxy(Render(ProxyUrl, nullEvent), Render(ProxyBypass, nullEvent)));
             _recordsPerCall = BatchSize;
             var random = new Random();
             _buffer = new MemoryRecordBuffer(MaxQueueBytes, QueueLimit, () => DateTime.UtcNow);
@@ -321,6 +334,29 @@ namespace NLog.Targets.Firehose
 
             InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
                 profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
+        }
+
+        private System.Net.IWebProxy? CreateProxy(string? proxyUrl, string? bypass)
+        {
+            if (proxyUrl is null)
+                return null;
+            if (!Uri.TryCreate(proxyUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                throw new NLogConfigurationException($"{this}: proxyUrl must be an absolute http:// or https:// URL.");
+            var proxy = new System.Net.WebProxy(new UriBuilder(uri) { UserName = string.Empty, Password = string.Empty }.Uri);
+            if (!string.IsNullOrEmpty(uri.UserInfo))
+            {
+                string[] parts = uri.UserInfo.Split(new[] { ':' }, 2);
+                proxy.Credentials = new System.Net.NetworkCredential(Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : string.Empty);
+            }
+            if (bypass != null)
+            {
+                var patterns = new List<string>();
+                foreach (string host in bypass.Split(new[] { ',', ';' }, StringSplitOptions.RemoveEmptyEntries))
+                    patterns.Add("^(https?://)?" + System.Text.RegularExpressions.Regex.Escape(host.Trim()).Replace("\\*", ".*") + "(:[0-9]+)?/?$"); // .NET matches these against scheme://host:port
+                proxy.BypassList = patterns.ToArray();
+            }
+            InternalLogger.Info("{0}: calls go through the proxy {1}", this, proxy.Address);
+            return proxy;
         }
 
         private DiskJournal? OpenDurableBuffer(string? directory, MemoryRecordBuffer buffer)

@@ -40,6 +40,17 @@ namespace NLog.Targets.Firehose.Internal
         /// <param name="targetName">For InternalLogger messages.</param>
         /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
         public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler = null)
+            : this(endpoint, credentials, requestTimeout, targetName, handler, proxy: null)
+        {
+        }
+
+        /// <param name="endpoint">Where to send and which region signs.</param>
+        /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
+        /// <param name="requestTimeout">How long one attempt may take.</param>
+        /// <param name="targetName">For InternalLogger messages.</param>
+        /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
+        /// <param name="proxy">The proxy for the default handler; null for the system's (<c>HTTPS_PROXY</c>, <c>NO_PROXY</c>).</param>
+        public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy)
         {
             _endpoint = endpoint;
             _signingRegion = RegionEndpoint.GetBySystemName(endpoint.SigningRegion);
@@ -47,7 +58,7 @@ namespace NLog.Targets.Firehose.Internal
             _fixedCredentials = credentials;
             _targetName = targetName;
             _resolver = credentials is null ? new DefaultAWSCredentialsIdentityResolver() : null;
-            _http = new HttpClient(handler ?? CreateDefaultHandler(), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _http = new HttpClient(handler ?? CreateDefaultHandler(proxy), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
         }
 
         /// <summary>The current correction applied to the local clock when signing.</summary>
@@ -195,11 +206,14 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        private static HttpMessageHandler CreateDefaultHandler()
+        private static HttpMessageHandler CreateDefaultHandler(System.Net.IWebProxy? proxy)
         {
 #if NET8_0_OR_GREATER
             return new SocketsHttpHandler
             {
+                // Null: the system's proxy, from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (ALL_PROXY) as .NET reads them.
+                Proxy = proxy,
+                UseProxy = true,
                 AllowAutoRedirect = false,
                 // Recycle connections so DNS changes of the regional endpoint are picked up.
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -208,7 +222,10 @@ namespace NLog.Targets.Firehose.Internal
                 MaxConnectionsPerServer = 16,
             };
 #else
-            return new HttpClientHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 16 };
+            var handler = new HttpClientHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 16, UseProxy = true };
+            if (proxy != null)
+                handler.Proxy = proxy;
+            return handler;
 #endif
         }
 
