@@ -39,6 +39,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _credentials = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentQueue<CallRecord> _calls = new();
+    private readonly ConcurrentQueue<string> _signingRegions = new();
     private readonly Random _random;
     private readonly object _randomLock = new();
     private long _requests;
@@ -73,6 +74,9 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     /// <summary>Every PutRecordBatch call that reached the handler, in arrival order.</summary>
     public IReadOnlyCollection<CallRecord> Calls => _calls.ToArray();
+
+    /// <summary>The region of each signed request's credential scope, in arrival order.</summary>
+    public IReadOnlyCollection<string> SigningRegions => _signingRegions.ToArray();
 
     /// <summary>Raised when a request arrives, before it is answered (with the running request count).</summary>
     public event Action<long>? RequestReceived;
@@ -295,6 +299,8 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body)
     {
         var auth = SigV4Verifier.Parse(request.Headers.Authorization.FirstOrDefault());
+        if (auth != null)
+            _signingRegions.Enqueue(auth.Region);
         if (auth is null)
             return ((403, "MissingAuthenticationTokenException", "Missing or malformed SigV4 Authorization header"), null);
         if (!_credentials.TryGetValue(auth.AccessKey, out var secret))

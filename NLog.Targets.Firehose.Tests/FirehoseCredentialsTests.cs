@@ -85,5 +85,24 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual("session-token-value", standIn.Calls.Single().SessionToken);
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
         }
+
+        [TestMethod]
+        public async Task AuthenticationRegion_SignsWithThatRegion()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var target = StandInHarness.Target(standIn);
+            target.AuthenticationRegion = "eu-west-1";
+            using (var factory = Harness.Factory(target))
+            {
+                factory.GetLogger("Region").Info("event {Seq}", 0);
+                factory.Flush();
+            }
+
+            Assert.AreEqual("eu-west-1", target.Endpoint!.SigningRegion);
+            Assert.AreEqual(1, standIn.Records("app-logs").Count);
+            CollectionAssert.AreEqual(new[] { "eu-west-1" }, standIn.SigningRegions.ToArray(), "signed for eu-west-1, sent to the us-east-1 endpoint");
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
     }
 }

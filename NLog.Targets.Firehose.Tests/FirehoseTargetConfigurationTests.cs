@@ -198,6 +198,7 @@ namespace NLog.Targets.Firehose.Tests
             persistentErrorAction='Fail'
             packedRecordBytes='65536'
             proxyUrl='http://proxy.example.com:3128'
+            authenticationRegion='eu-central-1'
             proxyBypass='*.internal'
             maxBufferBytes='33554432'
             region='ap-southeast-2'
@@ -253,7 +254,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(5000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
-            Assert.AreEqual("ap-southeast-2", target.Endpoint!.SigningRegion);
+            Assert.AreEqual("eu-central-1", target.Endpoint!.SigningRegion, "authenticationRegion overrides the signing region");
             Assert.AreEqual(bufferDirectory, target.BufferDirectory!.Render(LogEventInfo.CreateNullEvent()));
             Assert.AreEqual(0.5, target.BufferFlushInterval);
             Assert.AreEqual(PersistentErrorAction.Fail, target.PersistentErrorAction);

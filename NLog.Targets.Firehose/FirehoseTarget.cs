@@ -103,6 +103,13 @@ namespace NLog.Targets.Firehose
         /// <remarks>Default: none</remarks>
         public Layout? ProxyBypass { get; set; }
 
+        /// <summary>
+        /// The region that signs the calls, when it differs from the one <see cref="ServiceUrl"/> or <see cref="Region"/>
+        /// implies (a VPC endpoint or a proxying gateway with its own host name).
+        /// </summary>
+        /// <remarks>Default: the region in use</remarks>
+        public Layout? AuthenticationRegion { get; set; }
+
         /// <summary>Use the FIPS endpoint <c>https://firehose-fips.{region}.{suffix}</c>. Ignored when <see cref="ServiceUrl"/> is set.</summary>
         /// <remarks>Default: <see langword="false"/> (also turned on by <c>AWS_USE_FIPS_ENDPOINT=true</c>)</remarks>
         public bool UseFipsEndpoint { get; set; }
@@ -295,6 +302,9 @@ namespace NLog.Targets.Firehose
                 (profileCredentials, profileRegion) = LoadProfile(profile ?? GetEnvironmentVariable("AWS_PROFILE") ?? "default", profilesLocation);
 
             _endpoint = FirehoseEndpoint.Resolve(Render(ServiceUrl, nullEvent), Render(Region, nullEvent), profileRegion, UseFipsEndpoint, GetEnvironmentVariable, SdkFallbackRegion);
+            string? authenticationRegion = Render(AuthenticationRegion, nullEvent);
+            if (authenticationRegion != null)
+                _endpoint = new FirehoseEndpoint(_endpoint.ServiceUri, authenticationRegion, _endpoint.IsConfigured);
             if (_endpoint.IsConfigured && _endpoint.ServiceUri.Scheme == Uri.UriSchemeHttp && !_endpoint.ServiceUri.IsLoopback)
                 InternalLogger.Warn("{0}: serviceUrl {1} is plain http to a host that is not loopback: log events and signatures travel unencrypted", this, _endpoint.ServiceUri);
 
