@@ -48,7 +48,8 @@ namespace NLog.Targets.Firehose.Tests
                 var logger = factory.GetLogger("Durable");
                 for (int i = 0; i < 2000; i++)
                     logger.Info("event {Seq}", i);
-                factory.Flush(TimeSpan.FromMilliseconds(500)); // the outage holds them
+                // Closing clears NLog's own queue: wait until the target took every event (the outage holds them).
+                Assert.IsTrue(SpinWait.SpinUntil(() => first.HandedOverEvents == 2000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
             }
             Assert.AreEqual(2000, first.KeptOnDiskAtClose);
             Assert.AreEqual(0, first.UndeliveredAtClose, "nothing is reported lost");
@@ -157,7 +158,7 @@ namespace NLog.Targets.Firehose.Tests
             using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.2"), count))
             {
                 child.WaitForOutput("LOGGED " + count);
-                WaitUntilOnDisk(count);
+                WaitUntilOnDisk(count, child);
                 child.Kill();
             }
             Assert.AreEqual(0, standIn.Records("app-logs").Count, "nothing got through the outage");
@@ -183,7 +184,7 @@ namespace NLog.Targets.Firehose.Tests
             using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.2", maxConcurrentRequests), count, eventsPerMillisecond: 20))
             {
                 child.WaitForOutput("LOGGED " + count);
-                WaitUntilOnDisk(count);
+                WaitUntilOnDisk(count, child);
                 Assert.IsTrue(standIn.Records("app-logs").Count < count, "killed while delivering");
                 child.Kill();
             }
@@ -207,7 +208,8 @@ namespace NLog.Targets.Firehose.Tests
             Directory.CreateDirectory(Root);
             string path = Path.Combine(Path.GetTempPath(), "fh-child-" + Guid.NewGuid().ToString("N") + ".config");
             File.WriteAllText(path, $"""
-                <nlog xmlns="http://www.nlog-project.org/schemas/NLog.xsd" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" throwConfigExceptions="true">
+                <nlog xmlns="http://www.nlog-project.org/schemas/NLog.xsd" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" throwConfigExceptions="true"
+                      internalLogLevel="Warn" internalLogToConsoleError="true">
                   <extensions><add assembly="NLog.Targets.Firehose" /></extensions>
                   <targets>
                     <target xsi:type="KinesisFirehose" name="fh" deliveryStreamName="app-logs" region="us-east-1"
@@ -221,7 +223,7 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         /// <summary>Waits until the segment files hold <paramref name="count"/> whole records (what a kill then leaves behind).</summary>
-        private void WaitUntilOnDisk(int count)
+        private void WaitUntilOnDisk(int count, ChildProcess? child = null)
         {
             int found = 0;
             bool done = SpinWait.SpinUntil(() =>
@@ -246,7 +248,7 @@ namespace NLog.Targets.Firehose.Tests
                 }
                 return found >= count;
             }, TimeSpan.FromSeconds(60));
-            Assert.IsTrue(done, $"only {found} of {count} records reached the segment files");
+            Assert.IsTrue(done, $"only {found} of {count} records reached the segment files; files: {string.Join(", ", Directory.GetFiles(Root).Select(f => Path.GetFileName(f) + "=" + new FileInfo(f).Length))}; child said: {child?.Output}");
         }
 
         /// <summary>The crash-test child: a separate process that logs through an nlog.config and waits to be killed.</summary>
@@ -274,6 +276,8 @@ namespace NLog.Targets.Firehose.Tests
                 start.ArgumentList.Add(eventsPerMillisecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException("the child process did not start"));
             }
+
+            public string Output => string.Join(" | ", _output);
 
             public void WaitForOutput(string line)
             {
