@@ -259,9 +259,13 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        /// <summary>Pushes appended records and acknowledgements to the operating system and forces them to the device.</summary>
+        /// <summary>
+        /// Pushes appended records and acknowledgements to the operating system, then forces them to the device. The
+        /// forcing (fsync, slow on a busy disk) happens outside the lock on .NET 8, so appends never wait for it.
+        /// </summary>
         public void Flush()
         {
+            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
             lock (_lock)
             {
                 if (!_dirty)
@@ -269,17 +273,47 @@ namespace NLog.Targets.Firehose.Internal
                 _dirty = false;
                 try
                 {
-                    _current?.Data?.Flush(true);
+                    if (_current?.Data != null)
+                    {
+                        _current.Data.Flush(ForceUnderLock);
+                        handles.Add(_current.Data.SafeFileHandle);
+                    }
                     foreach (var segment in _segments)
-                        segment.Acks?.Flush(true);
+                    {
+                        if (segment.Acks != null)
+                        {
+                            segment.Acks.Flush(ForceUnderLock);
+                            handles.Add(segment.Acks.SafeFileHandle);
+                        }
+                    }
                 }
                 catch (Exception ex) when (IsIoFailure(ex))
                 {
                     if (!_failed)
                         Fail(ex, "could not be written to");
+                    return;
                 }
             }
+#if NET8_0_OR_GREATER
+            foreach (var handle in handles)
+            {
+                try
+                {
+                    RandomAccess.FlushToDisk(handle);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException || IsIoFailure(ex))
+                {
+                    // Closed meanwhile (its segment finished or rolled, and was forced then): nothing left to force.
+                }
+            }
+#endif
         }
+
+#if NET8_0_OR_GREATER
+        private const bool ForceUnderLock = false;
+#else
+        private const bool ForceUnderLock = true;
+#endif
 
         /// <summary>Flushes and closes the files; segments with records not done stay for the next start. Returns how many records stay.</summary>
         public long Close()
