@@ -46,7 +46,7 @@ namespace NLog.Targets.Firehose.Tests
             return (journal, journal.Recover());
         }
 
-        private static List<string> Texts(IEnumerable<BufferedRecord> records) => records.Select(r => Encoding.UTF8.GetString(r.Data)).ToList();
+        private static List<string> Texts(IEnumerable<BufferedRecord> records) => records.Select(r => Encoding.UTF8.GetString(r.Data.ToArray())).ToList();
 
         [TestMethod]
         public void Recover_AfterAProcessWentAway_ReturnsWhatWasNotAcknowledgedOldestFirstWithStreamAndLevel()

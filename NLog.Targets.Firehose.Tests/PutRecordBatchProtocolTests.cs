@@ -41,7 +41,7 @@ namespace NLog.Targets.Firehose.Tests
                 foreach (var record in records)
                 {
                     writer.WriteStartObject();
-                    writer.WriteBase64String("Data", record.Data);
+                    writer.WriteBase64String("Data", record.Data.Span);
                     writer.WriteEndObject();
                 }
                 writer.WriteEndArray();

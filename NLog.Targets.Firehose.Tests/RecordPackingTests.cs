@@ -26,7 +26,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(25, used);
             CollectionAssert.AreEqual(new[] { 0, 10, 20 }, starts);
             CollectionAssert.AreEqual(new[] { 1000, 1000, 500 }, packed.Select(p => p.Data.Length).ToArray());
-            Assert.AreEqual(string.Concat(records.Select(r => Encoding.UTF8.GetString(r.Data))), string.Concat(packed.Select(p => Encoding.UTF8.GetString(p.Data))));
+            Assert.AreEqual(string.Concat(records.Select(r => Encoding.UTF8.GetString(r.Data.ToArray()))), string.Concat(packed.Select(p => Encoding.UTF8.GetString(p.Data.ToArray()))));
             Assert.AreEqual(5, packed[0].Level, "a packed record carries its most important level");
         }
 

@@ -31,6 +31,7 @@ namespace NLog.Targets.Firehose
 
         private IFirehoseClient? _client;
         private RecordEncoder? _encoder;
+        private RecordSlab? _slab;
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
         private DeliveryPipeline? _loop;
@@ -546,6 +547,7 @@ namespace NLog.Targets.Firehose
             bool failBroken = PersistentErrorAction == PersistentErrorAction.Fail;
             int failed = 0;
             var records = new List<BufferedRecord>(logEvents.Count);
+            var slab = Interlocked.Exchange(ref _slab, null) ?? new RecordSlab(); // one hand-over at a time uses it
             string? brokenStream = null;
             string? brokenCode = null;
 
@@ -558,7 +560,8 @@ namespace NLog.Targets.Firehose
             {
                 var logEvent = logEvents[i];
                 string stream;
-                byte[]? data;
+                ReadOnlyMemory<byte> data;
+                bool kept;
                 EncodeOutcome outcome;
                 try
                 {
@@ -576,7 +579,9 @@ namespace NLog.Targets.Firehose
                         failed++;
                         continue;
                     }
-                    data = encoder.Encode(RenderLogEvent(Layout, logEvent), logEvent, out outcome, out int replaced);
+                    var text = slab.Text();
+                    Layout.Render(logEvent, text); // NLog's precalculated text when the layout needs the logging thread
+                    kept = encoder.TryEncode(text, logEvent, slab, out data, out outcome, out int replaced);
                     if (replaced > 0)
                         repaired++;
                 }
@@ -589,15 +594,17 @@ namespace NLog.Targets.Firehose
 
                 if (outcome == EncodeOutcome.Truncated)
                     truncated++;
-                if (data is null)
+                if (!kept)
                 {
                     dropped++;
                     continue;
                 }
-                var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence));
+                var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence),
+                    shared: System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Count < segment.Array!.Length);
                 journal?.Append(record);
                 records.Add(record);
             }
+            Volatile.Write(ref _slab, slab);
             int buffered = records.Count;
             if (buffered > 0)
             {

@@ -25,7 +25,7 @@ namespace NLog.Targets.Firehose.Tests.Support
             Client.PutRecordBatchAsync(default!, default!, default)
                 .ReturnsForAnyArgs(call =>
                 {
-                    var records = ((IReadOnlyList<BufferedRecord>)call[1]).Select(r => r.Data).ToArray();
+                    var records = ((IReadOnlyList<BufferedRecord>)call[1]).Select(r => r.Data.ToArray()).ToArray();
                     int index;
                     lock (_calls)
                     {

@@ -1,3 +1,5 @@
+using System;
+
 namespace NLog.Targets.Firehose.Internal
 {
     /// <summary>One encoded record waiting for, or on its way to, Firehose.</summary>
@@ -7,9 +9,16 @@ namespace NLog.Targets.Firehose.Internal
         public const int Overhead = 64;
 
         public BufferedRecord(string stream, byte[] data, int level, long sequence)
+            : this(stream, new ReadOnlyMemory<byte>(data), level, sequence, shared: false)
+        {
+        }
+
+        /// <summary>A record whose bytes may be part of a shared array (<paramref name="shared"/>: a <see cref="RecordSlab"/>'s).</summary>
+        public BufferedRecord(string stream, ReadOnlyMemory<byte> data, int level, long sequence, bool shared)
         {
             Stream = stream;
             Data = data;
+            Shared = shared;
             Level = level;
             Sequence = sequence;
             Arrived = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -22,7 +31,13 @@ namespace NLog.Targets.Firehose.Internal
         public string Stream { get; }
 
         /// <summary>The record's bytes, as sent.</summary>
-        public byte[] Data { get; }
+        public ReadOnlyMemory<byte> Data { get; private set; }
+
+        /// <summary>Whether <see cref="Data"/> is a pooled array, returned when its one call is over (a packed record).</summary>
+        public bool Pooled { get; set; }
+
+        /// <summary>Whether <see cref="Data"/> is part of an array other records share (see <see cref="Detach"/>).</summary>
+        public bool Shared { get; private set; }
 
         /// <summary>The event's <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
         public int Level { get; }
@@ -38,6 +53,18 @@ namespace NLog.Targets.Firehose.Internal
 
         /// <summary>What the record counts against the byte bound.</summary>
         public long Cost => Data.Length + Overhead;
+
+        /// <summary>
+        /// Gives the record an array of its own, so a shared array is not kept alive by this record alone: the buffer does
+        /// this for the records it keeps once it has to drop, so its bound holds in real memory.
+        /// </summary>
+        public void Detach()
+        {
+            if (!Shared)
+                return;
+            Data = Data.ToArray();
+            Shared = false;
+        }
 
         /// <summary>Drop class: 0 Trace/Debug, 1 Info, 2 Warn and above. Lower classes are dropped first.</summary>
         public int DropClass => Level <= 1 ? 0 : Level == 2 ? 1 : 2;

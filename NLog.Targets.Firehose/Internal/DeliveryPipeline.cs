@@ -257,6 +257,11 @@ namespace NLog.Targets.Firehose.Internal
                 {
                     outcome = CallOutcome.NothingAccepted(call, "Stopped", "the target closed", 0);
                 }
+                finally
+                {
+                    if (starts != null)
+                        RecordPacker.Release(wire);
+                }
 
                 TimeSpan wait = Handle(stream, call, outcome, ref attempt);
                 if (wait > TimeSpan.Zero && !stop.IsCancellationRequested)

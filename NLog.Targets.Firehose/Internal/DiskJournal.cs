@@ -502,7 +502,7 @@ namespace NLog.Targets.Firehose.Internal
             frame[13] = (byte)(name.Length & 0xFF);
             frame[14] = (byte)(name.Length >> 8);
             Buffer.BlockCopy(name, 0, frame, 15, name.Length);
-            Buffer.BlockCopy(record.Data, 0, frame, 15 + name.Length, record.Data.Length);
+            record.Data.Span.CopyTo(new Span<byte>(frame, 15 + name.Length, record.Data.Length));
             WriteUInt(frame, 8, System.IO.Hashing.Crc32.HashToUInt32(new ReadOnlySpan<byte>(frame, FrameHeader, payload)));
             stream.Write(frame, 0, frame.Length);
             return frame.Length;

@@ -59,6 +59,7 @@ namespace NLog.Targets.Firehose.Internal
         private long _takenBytes;
         private TaskCompletionSource<bool> _available = NewSignal();
         private bool _watched;
+        private bool _detaching;
 
         public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
         {
@@ -179,8 +180,12 @@ namespace NLog.Targets.Firehose.Internal
 
         private bool AddLocked(BufferedRecord record, bool beyondBounds, ref List<BufferedRecord>? dropped)
         {
+            if (_detaching && _bytes < _maxBytes / 2)
+                _detaching = false;
             while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
             {
+                if (!_detaching)
+                    DetachAllLocked();
                 var victimQueue = LowestClassOldest(out var victim);
                 if (victim is null || victim.DropClass > record.DropClass)
                 {
@@ -196,6 +201,8 @@ namespace NLog.Targets.Firehose.Internal
                 (dropped ??= new List<BufferedRecord>()).Add(victim);
             }
 
+            if (_detaching)
+                record.Detach();
             QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
             _records++;
             _queuedRecords++;
@@ -340,6 +347,8 @@ namespace NLog.Targets.Firehose.Internal
             {
                 foreach (var record in ordered)
                 {
+                    if (_detaching)
+                        record.Detach();
                     QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
                     _queuedRecords++;
                     _takenBytes -= record.Cost;
@@ -401,6 +410,24 @@ namespace NLog.Targets.Firehose.Internal
             _lastDropUtc = now;
             _droppedByLevel[slot]++;
             _totalDroppedByLevel[slot]++;
+        }
+
+        /// <summary>
+        /// The buffer is about to drop records: records that share arrays (<see cref="RecordSlab"/>) get arrays of their
+        /// own from now on, until the buffer is below half its bound again. Otherwise the records it keeps could hold on to
+        /// whole arrays of records it dropped, and the bound would not hold in real memory.
+        /// </summary>
+        private void DetachAllLocked()
+        {
+            _detaching = true;
+            foreach (var queues in _streams.Values)
+            {
+                foreach (var queue in queues.All)
+                {
+                    foreach (var record in queue)
+                        record.Detach();
+                }
+            }
         }
 
         private RecordDeque? LowestClassOldest(out BufferedRecord? victim)

@@ -56,7 +56,7 @@ namespace NLog.Targets.Firehose.Internal
                 if (i > 0)
                     destination[at++] = (byte)',';
                 at = Put(span, at, DataOpen);
-                System.Buffers.Text.Base64.EncodeToUtf8(records[i].Data, span.Slice(at), out _, out int written);
+                System.Buffers.Text.Base64.EncodeToUtf8(records[i].Data.Span, span.Slice(at), out _, out int written);
                 at += written;
                 at = Put(span, at, DataClose);
             }

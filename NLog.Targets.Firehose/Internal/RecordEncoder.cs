@@ -42,49 +42,87 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>
-        /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>. Returns null when the event is
-        /// dropped.
+        /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>, into an array of its own. Returns
+        /// null when the event is dropped.
         /// </summary>
         public byte[]? Encode(string text, LogEventInfo logEvent, out EncodeOutcome outcome) => Encode(text, logEvent, out outcome, out _);
 
         /// <summary>
-        /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>, replacing lone surrogates (raw,
-        /// or escaped in JSON) with U+FFFD; <paramref name="repaired"/> says how many. Returns null when the event is dropped.
+        /// Encodes <paramref name="text"/>, rendered from <paramref name="logEvent"/>, into an array of its own, replacing
+        /// lone surrogates (raw, or escaped in JSON) with U+FFFD; <paramref name="repaired"/> says how many. Returns null
+        /// when the event is dropped.
         /// </summary>
         public byte[]? Encode(string text, LogEventInfo logEvent, out EncodeOutcome outcome, out int repaired)
         {
-            text = Utf16Repair.Repair(text, LooksLikeJsonObject(text, text.Length), out repaired) ?? text;
+            var chars = text.ToCharArray();
+            if (!TryEncode(chars, chars.Length, logEvent, null, out var data, out outcome, out repaired))
+                return null;
+            return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : data.ToArray();
+        }
+
+        /// <summary>
+        /// Encodes the text in <paramref name="text"/> (rendered from <paramref name="logEvent"/>) as
+        /// <see cref="Encode(string, LogEventInfo, out EncodeOutcome, out int)"/> does, without a string or array of its
+        /// own: small records go into <paramref name="slab"/>. Returns false when the event is dropped.
+        /// </summary>
+        public bool TryEncode(System.Text.StringBuilder text, LogEventInfo logEvent, RecordSlab slab, out ReadOnlyMemory<byte> data, out EncodeOutcome outcome, out int repaired)
+        {
             int length = text.Length;
+            var chars = slab.Chars(length);
+            text.CopyTo(0, chars, 0, length);
+            return TryEncode(chars, length, logEvent, slab, out data, out outcome, out repaired);
+        }
+
+        private bool TryEncode(char[] chars, int length, LogEventInfo logEvent, RecordSlab? slab, out ReadOnlyMemory<byte> data, out EncodeOutcome outcome, out int repaired)
+        {
+            repaired = Utf16Repair.RepairInPlace(chars, length, LooksLikeJsonObject(chars, length));
             if (_appendNewLine)
             {
-                while (length > 0 && (text[length - 1] == '\n' || text[length - 1] == '\r'))
+                while (length > 0 && (chars[length - 1] == '\n' || chars[length - 1] == '\r'))
                     length--;
             }
 
             int newLine = _appendNewLine ? 1 : 0;
-            int byteCount = ByteCount(text, 0, length) + newLine;
+            outcome = EncodeOutcome.Encoded;
+            int mostBytes = length * 3 + newLine;
+            if (slab != null && length <= RecordSlab.MaxChars && mostBytes <= _maxRecordBytes)
+            {
+                var array = slab.Reserve(mostBytes, out int offset);
+                int written = Utf8.GetBytes(chars, 0, length, array, offset);
+                if (_appendNewLine)
+                    array[offset + written] = (byte)'\n';
+                slab.Commit(written + newLine);
+                data = new ReadOnlyMemory<byte>(array, offset, written + newLine);
+                return true;
+            }
+
+            int byteCount = Utf8.GetByteCount(chars, 0, length) + newLine;
             if (byteCount <= _maxRecordBytes)
             {
                 var bytes = new byte[byteCount];
-                Utf8.GetBytes(text, 0, length, bytes, 0);
+                Utf8.GetBytes(chars, 0, length, bytes, 0);
                 if (_appendNewLine)
                     bytes[byteCount - 1] = (byte)'\n';
-                outcome = EncodeOutcome.Encoded;
-                return bytes;
+                data = bytes;
+                return true;
             }
 
+            data = default;
             if (_oversizeAction == OversizeRecordAction.Drop)
             {
                 outcome = EncodeOutcome.Dropped;
-                return null;
+                return false;
             }
 
             outcome = EncodeOutcome.Truncated;
-            return LooksLikeJsonObject(text, length) ? TruncateJson(logEvent, byteCount) : TruncateText(text, length);
+            data = LooksLikeJsonObject(chars, length) ? TruncateJson(logEvent, byteCount) : TruncateText(new string(chars, 0, length), length);
+            return true;
         }
 
         /// <summary>Whether the rendered record is a JSON object (JsonLayout or any other JSON-writing layout).</summary>
-        private static bool LooksLikeJsonObject(string text, int length)
+        private static bool LooksLikeJsonObject(char[] text, int length)
         {
             int first = 0;
             while (first < length && char.IsWhiteSpace(text[first]))

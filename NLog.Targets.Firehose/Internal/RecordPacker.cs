@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 
 namespace NLog.Targets.Firehose.Internal
@@ -10,6 +11,16 @@ namespace NLog.Targets.Firehose.Internal
     /// </summary>
     internal static class RecordPacker
     {
+        /// <summary>Gives the arrays of packed records (made by <see cref="Pack"/>) back to the pool once their call is over.</summary>
+        public static void Release(List<BufferedRecord> wire)
+        {
+            foreach (var record in wire)
+            {
+                if (record.Pooled && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(record.Data, out var segment))
+                    ArrayPool<byte>.Shared.Return(segment.Array!);
+            }
+        }
+
         /// <summary>Firehose bills each record rounded up to a multiple of this.</summary>
         public const int BillingUnitBytes = 5120;
 
@@ -42,15 +53,16 @@ namespace NLog.Targets.Firehose.Internal
                     packed.Add(records[first]);
                     continue;
                 }
-                var data = new byte[bytes];
+                // A packed record lives for one call: its array comes from the pool and goes back after the call (Release).
+                var data = ArrayPool<byte>.Shared.Rent((int)bytes);
                 int offset = 0;
                 for (int k = first; k < i; k++)
                 {
                     var part = records[k].Data;
-                    Buffer.BlockCopy(part, 0, data, offset, part.Length);
+                    part.Span.CopyTo(data.AsSpan(offset));
                     offset += part.Length;
                 }
-                packed.Add(new BufferedRecord(records[first].Stream, data, level, records[first].Sequence));
+                packed.Add(new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(data, 0, offset), level, records[first].Sequence, shared: false) { Pooled = true });
             }
             used = i;
             return packed;
