@@ -1,0 +1,83 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>
+    /// Each example runs as a user runs it (its own process, from its own output folder, against the local stand-in
+    /// it starts) and reports success through its exit code and output.
+    /// </summary>
+    [TestClass]
+    public class ExamplesTests
+    {
+        private static string Run(string example, out int exitCode)
+        {
+            // …/NLog.Targets.Firehose.Tests/bin/{Configuration}/net10.0/ → the repository root and the configuration.
+            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            string configuration = testOutput.Parent!.Name;
+            string root = testOutput.Parent.Parent!.Parent!.Parent!.FullName;
+            string dll = Path.Combine(root, "examples", example, "bin", configuration, testOutput.Name, example + ".dll");
+            Assert.IsTrue(File.Exists(dll), dll + " was not built");
+
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+            start.ArgumentList.Add(dll);
+            foreach (var name in new[] { "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY" })
+                start.Environment.Remove(name);
+            using var process = Process.Start(start)!;
+            var output = new StringBuilder();
+            process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine("stderr: " + e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            if (!process.WaitForExit(120_000))
+            {
+                process.Kill(entireProcessTree: true);
+                Assert.Fail(example + " did not finish within 2 minutes:\n" + output);
+            }
+            process.WaitForExit();
+            exitCode = process.ExitCode;
+            lock (output)
+                return output.ToString();
+        }
+
+        [TestMethod]
+        public void QuickStart_DeliversEveryEvent()
+        {
+            string output = Run("QuickStart", out int exitCode);
+            Assert.AreEqual(0, exitCode, output);
+            StringAssert.Contains(output, "the stand-in received 5000 records", output);
+        }
+
+        [TestMethod]
+        public void Programmatic_BothPatternsDeliver()
+        {
+            string output = Run("Programmatic", out int exitCode);
+            Assert.AreEqual(0, exitCode, output);
+            // The Lambda pattern: each invocation's events are at the stand-in when its flush returns.
+            StringAssert.Contains(output, "Invocation 1: 100 records at the stand-in", output);
+            StringAssert.Contains(output, "Invocation 2: 200 records at the stand-in", output);
+            StringAssert.Contains(output, "Invocation 3: 300 records at the stand-in", output);
+        }
+
+        [TestMethod]
+        public void WorkerService_TemplatePropertiesAndScopesArriveAsJsonFields_HostShutdownDeliversTheTail()
+        {
+            string output = Run("WorkerService", out int exitCode);
+
+            Assert.AreEqual(0, exitCode, output);
+            StringAssert.Contains(output, "the stand-in received 5001 of them", output);
+            string sample = output.Split('\n').Last(l => l.TrimStart().StartsWith("{", StringComparison.Ordinal));
+            var record = JsonDocument.Parse(sample).RootElement;
+            Assert.AreEqual("orders-1", record.GetProperty("Worker").GetString(), "BeginScope(dictionary) value");
+            StringAssert.StartsWith(record.GetProperty("BatchId").GetString(), "b-", "BeginScope(template) value");
+            Assert.AreEqual(JsonValueKind.Number, record.GetProperty("OrderId").ValueKind, "template property, typed");
+            Assert.AreEqual(JsonValueKind.Number, record.GetProperty("Amount").ValueKind);
+            Assert.AreEqual("OrderWorker", record.GetProperty("logger").GetString());
+        }
+    }
+}
