@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -37,6 +38,10 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<byte[]>> _streams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _credentials = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _sessionTokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<StsCall> _stsCalls = new();
+    private readonly ConcurrentDictionary<string, bool> _deniedRoles = new(StringComparer.Ordinal);
+    private int _issued;
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentQueue<CallRecord> _calls = new();
     private readonly ConcurrentQueue<string> _signingRegions = new();
@@ -134,6 +139,24 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>How many records all streams accepted.</summary>
     public long TotalRecords => _streams.Values.Sum(q => (long)q.Count);
 
+    /// <summary>
+    /// How long credentials issued by the stand-in's STS are valid. The AWS SDK refreshes them 15 minutes before they
+    /// expire, so a lifetime a few seconds above that makes a test see a refresh soon.
+    /// </summary>
+    public TimeSpan IssuedCredentialsLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Makes AssumeRole of <paramref name="roleArn"/> fail with AccessDenied (a trust policy that does not allow the caller).</summary>
+    public void DenyRole(string roleArn) => _deniedRoles[roleArn] = true;
+
+    /// <summary>The STS calls seen (AssumeRole, AssumeRoleWithWebIdentity), in order.</summary>
+    public IReadOnlyCollection<StsCall> StsCalls => _stsCalls.ToArray();
+
+    /// <summary>
+    /// One STS call: the action, its parameters, the access key that signed it (none for AssumeRoleWithWebIdentity, which
+    /// is not signed) and the temporary access key issued.
+    /// </summary>
+    public sealed record StsCall(string Action, string? RoleArn, string? RoleSessionName, string? ExternalId, string? WebIdentityToken, string? SignedBy, string? IssuedAccessKey);
+
     /// <summary>One call as the stand-in saw it.</summary>
     public sealed record CallRecord(string Stream, int Records, long DataBytes, int Status, string Outcome, string AccessKey, string UserAgent, string? SessionToken = null);
 
@@ -157,6 +180,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             await Task.Delay(faults.ResponseDelay).ConfigureAwait(false);
         if (context.RequestAborted.IsCancellationRequested)
             return; // the client gave up before the service looked at the call: nothing stored
+
+        if (request.HasFormContentType)
+        {
+            await HandleStsAsync(context, body).ConfigureAwait(false); // STS (Query protocol): AssumeRole, AssumeRoleWithWebIdentity
+            return;
+        }
 
         string? target = request.Headers["X-Amz-Target"].FirstOrDefault();
         if (target != "Firehose_20150804.PutRecordBatch")
@@ -296,7 +325,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         await context.Response.Body.WriteAsync(responseBody.ToArray()).ConfigureAwait(false);
     }
 
-    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body)
+    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body, string service = "firehose")
     {
         var auth = SigV4Verifier.Parse(request.Headers.Authorization.FirstOrDefault());
         if (auth != null)
@@ -305,11 +334,13 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             return ((403, "MissingAuthenticationTokenException", "Missing or malformed SigV4 Authorization header"), null);
         if (!_credentials.TryGetValue(auth.AccessKey, out var secret))
             return ((400, "UnrecognizedClientException", "The security token included in the request is invalid."), null);
-        if (auth.Service != "firehose")
-            return ((403, "InvalidSignatureException", $"Credential should be scoped to correct service: 'firehose', not '{auth.Service}'."), null);
+        if (auth.Service != service)
+            return ((403, "InvalidSignatureException", $"Credential should be scoped to correct service: '{service}', not '{auth.Service}'."), null);
+        if (_sessionTokens.TryGetValue(auth.AccessKey, out var token) && request.Headers["X-Amz-Security-Token"].FirstOrDefault() != token)
+            return ((403, "UnrecognizedClientException", "The security token included in the request is invalid (temporary credentials need their session token)."), null);
         if (ExpectedRegion != null && auth.Region != ExpectedRegion)
             return ((403, "InvalidSignatureException", $"Credential should be scoped to a valid region, not '{auth.Region}'."), null);
-        foreach (var required in new[] { "host", "x-amz-date", "x-amz-target", "content-type" })
+        foreach (var required in service == "firehose" ? new[] { "host", "x-amz-date", "x-amz-target", "content-type" } : new[] { "host", "x-amz-date" })
         {
             if (!auth.SignedHeaders.Contains(required))
                 return ((403, "InvalidSignatureException", $"Header '{required}' is not signed"), null);
@@ -344,6 +375,80 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         if (expected != auth.Signature)
             return ((403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."), null);
         return (null, auth.AccessKey);
+    }
+
+    /// <summary>
+    /// A minimal STS (Query protocol, XML answers): AssumeRole, signed by known credentials, and
+    /// AssumeRoleWithWebIdentity, unsigned; both issue temporary credentials the Firehose side then accepts, with their
+    /// session token.
+    /// </summary>
+    private async Task HandleStsAsync(HttpContext context, byte[] body)
+    {
+        var form = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(Encoding.UTF8.GetString(body));
+        string action = form.TryGetValue("Action", out var a) ? a.ToString() : string.Empty;
+        string? Param(string name) => form.TryGetValue(name, out var v) ? v.ToString() : null;
+        string? signedBy = null;
+        if (action == "AssumeRole")
+        {
+            var (error, accessKey) = CheckSignature(context.Request, body, "sts");
+            if (error != null)
+            {
+                Violation("STS: " + error.Value.Message);
+                await StsErrorAsync(context, error.Value.Status, error.Value.Code, error.Value.Message).ConfigureAwait(false);
+                return;
+            }
+            signedBy = accessKey;
+        }
+        else if (action != "AssumeRoleWithWebIdentity")
+        {
+            await StsErrorAsync(context, 400, "InvalidAction", $"Could not find operation {action}").ConfigureAwait(false);
+            return;
+        }
+        string? roleArn = Param("RoleArn");
+        if (roleArn is null || !roleArn.StartsWith("arn:aws:iam::", StringComparison.Ordinal) || _deniedRoles.ContainsKey(roleArn))
+        {
+            _stsCalls.Enqueue(new StsCall(action, roleArn, Param("RoleSessionName"), Param("ExternalId"), Param("WebIdentityToken"), signedBy, null));
+            await StsErrorAsync(context, 403, "AccessDenied", $"Not authorized to perform sts:{action} on {roleArn}").ConfigureAwait(false);
+            return;
+        }
+
+        int n = Interlocked.Increment(ref _issued);
+        string issuedKey = $"ASIASTANDIN{n:D9}";
+        string secret = $"issued/secret/{n:D9}";
+        string token = $"IQoJb3JpZ2luX2VjEStandIn{n:D9}";
+        _credentials[issuedKey] = secret;
+        _sessionTokens[issuedKey] = token;
+        _stsCalls.Enqueue(new StsCall(action, roleArn, Param("RoleSessionName"), Param("ExternalId"), Param("WebIdentityToken"), signedBy, issuedKey));
+        string expiration = (DateTime.UtcNow + IssuedCredentialsLifetime).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        string xml = $@"<{action}Response xmlns=""https://sts.amazonaws.com/doc/2011-06-15/"">
+  <{action}Result>
+    <Credentials>
+      <AccessKeyId>{issuedKey}</AccessKeyId>
+      <SecretAccessKey>{secret}</SecretAccessKey>
+      <SessionToken>{token}</SessionToken>
+      <Expiration>{expiration}</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROASTANDIN:{System.Security.SecurityElement.Escape(Param("RoleSessionName") ?? "session")}</AssumedRoleId>
+      <Arn>{System.Security.SecurityElement.Escape(roleArn)}</Arn>
+    </AssumedRoleUser>
+  </{action}Result>
+  <ResponseMetadata><RequestId>{Guid.NewGuid()}</RequestId></ResponseMetadata>
+</{action}Response>";
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "text/xml";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(xml)).ConfigureAwait(false);
+    }
+
+    private static async Task StsErrorAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/xml";
+        string xml = $@"<ErrorResponse xmlns=""https://sts.amazonaws.com/doc/2011-06-15/"">
+  <Error><Type>Sender</Type><Code>{code}</Code><Message>{System.Security.SecurityElement.Escape(message)}</Message></Error>
+  <RequestId>{Guid.NewGuid()}</RequestId>
+</ErrorResponse>";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(xml)).ConfigureAwait(false);
     }
 
     private static (string Stream, List<byte[]> Records) ParseBody(byte[] body)

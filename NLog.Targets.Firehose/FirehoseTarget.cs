@@ -30,6 +30,7 @@ namespace NLog.Targets.Firehose
         internal int HandOverBatch { get; set; } = 10_000;
 
         private IFirehoseClient? _client;
+        private const string DefaultRoleSessionName = "NLog.Targets.Firehose";
         private RecordEncoder? _encoder;
         private RecordSlab? _slab;
         private FirehoseEndpoint? _endpoint;
@@ -85,6 +86,22 @@ namespace NLog.Targets.Firehose
         /// <summary>The path of the shared credentials file that holds <see cref="Profile"/>.</summary>
         /// <remarks>Default: the AWS SDK's default locations (<c>~/.aws/credentials</c>, <c>~/.aws/config</c>)</remarks>
         public Layout? ProfilesLocation { get; set; }
+
+        /// <summary>
+        /// The ARN of an IAM role to assume for the calls (e.g. a role in the account that owns the stream), with the
+        /// credentials of <see cref="Profile"/> or of the default chain. The temporary credentials are cached and renewed
+        /// before they expire; STS is reached as the AWS SDK reaches it (<c>AWS_REGION</c>, <c>AWS_ENDPOINT_URL_STS</c>).
+        /// </summary>
+        /// <remarks>Default: none: the calls are signed with the profile's or the default chain's credentials</remarks>
+        public Layout? RoleArn { get; set; }
+
+        /// <summary>The external ID the role's trust policy asks for (cross-account roles). Only with <see cref="RoleArn"/>.</summary>
+        /// <remarks>Default: none</remarks>
+        public Layout? ExternalId { get; set; }
+
+        /// <summary>The session name of the assumed role, seen in CloudTrail. Only with <see cref="RoleArn"/>.</summary>
+        /// <remarks>Default: <c>NLog.Targets.Firehose</c></remarks>
+        public Layout? RoleSessionName { get; set; }
 
         /// <summary>
         /// The endpoint URL, used as is (a VPC endpoint, a local stand-in, LocalStack or moto).
@@ -301,6 +318,18 @@ namespace NLog.Targets.Firehose
             string? profileRegion = null;
             if (profile != null || profilesLocation != null)
                 (profileCredentials, profileRegion) = LoadProfile(profile ?? GetEnvironmentVariable("AWS_PROFILE") ?? "default", profilesLocation);
+            string credentialSource = profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain";
+            string? roleArn = Render(RoleArn, nullEvent);
+            string? externalId = Render(ExternalId, nullEvent);
+            string? roleSessionName = Render(RoleSessionName, nullEvent);
+            ValidateRole(roleArn, externalId, roleSessionName);
+            if (roleArn != null)
+            {
+                string sessionName = roleSessionName ?? DefaultRoleSessionName;
+                profileCredentials = new AssumeRoleAWSCredentials(profileCredentials ?? new DefaultChainCredentials(), roleArn, sessionName,
+                    new AssumeRoleAWSCredentialsOptions { ExternalId = externalId });
+                credentialSource = $"role {roleArn} (session '{sessionName}'), assumed with {credentialSource}";
+            }
 
             _endpoint = FirehoseEndpoint.Resolve(Render(ServiceUrl, nullEvent), Render(Region, nullEvent), profileRegion, UseFipsEndpoint, GetEnvironmentVariable, SdkFallbackRegion);
             string? authenticationRegion = Render(AuthenticationRegion, nullEvent);
@@ -343,8 +372,7 @@ namespace NLog.Targets.Firehose
             // CloseTarget puts it back, so a reconfiguration starts from the user's value.
             BatchSize = Math.Max(_recordsPerCall, Math.Min(HandOverBatch, QueueLimit));
 
-            InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion,
-                profileCredentials != null ? "profile '" + (profile ?? "default") + "'" : "the AWS SDK's default chain");
+            InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", this, _endpoint.ServiceUri, _endpoint.SigningRegion, credentialSource);
         }
 
         private System.Net.IWebProxy? CreateProxy(string? proxyUrl, string? bypass)
@@ -433,6 +461,32 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: lingerMilliseconds must be between 0 and 60000; got {LingerMilliseconds}.");
             if (MaxPauseSeconds < 1)
                 throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
+        }
+
+        private void ValidateRole(string? roleArn, string? externalId, string? roleSessionName)
+        {
+            if (roleArn is null)
+            {
+                if (externalId != null || roleSessionName != null)
+                    throw new NLogConfigurationException($"{this}: externalId and roleSessionName need roleArn (the role to assume).");
+                return;
+            }
+            if (!roleArn.StartsWith("arn:", StringComparison.Ordinal) || roleArn.IndexOf(":role/", StringComparison.Ordinal) < 0)
+                throw new NLogConfigurationException($"{this}: roleArn '{roleArn}' is not the ARN of an IAM role (arn:aws:iam::123456789012:role/name).");
+            if (roleSessionName != null && !IsValidSessionName(roleSessionName))
+                throw new NLogConfigurationException($"{this}: roleSessionName '{roleSessionName}' must be 2-64 characters of a-z, A-Z, 0-9 and =,.@_-");
+        }
+
+        private static bool IsValidSessionName(string name)
+        {
+            if (name.Length < 2 || name.Length > 64)
+                return false;
+            foreach (char c in name)
+            {
+                if (!(c < 128 && (char.IsLetterOrDigit(c) || "+=,.@_-".IndexOf(c) >= 0)))
+                    return false;
+            }
+            return true;
         }
 
         private (AWSCredentials Credentials, string? Region) LoadProfile(string profile, string? profilesLocation)

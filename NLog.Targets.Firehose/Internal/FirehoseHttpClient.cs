@@ -178,6 +178,26 @@ namespace NLog.Targets.Firehose.Internal
 
         private async Task<AWSCredentials> GetCredentialsAsync(CancellationToken cancellationToken)
         {
+            if (_fixedCredentials is RefreshingAWSCredentials refreshing)
+            {
+                // An assumed role (or a profile's refreshing credentials): fetch or renew them here, where a failure can
+                // be told apart from Firehose's own errors; the signer then finds them cached.
+                try
+                {
+                    await refreshing.GetCredentialsAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is AmazonClientException || ex is AmazonServiceException || ex is System.Net.Http.HttpRequestException)
+                {
+                    // The SDK wraps STS's own error (AccessDenied, say) in "Error calling AssumeRole…": report both.
+                    var service = Innermost<AmazonServiceException>(ex);
+                    string reason = service != null && service != ex ? $"{ex.Message} ({service.ErrorCode}: {service.Message})" : ex.Message;
+                    bool transient = service is null ? Innermost<System.Net.Http.HttpRequestException>(ex) != null
+                        : (int)service.StatusCode >= 500 || service.ErrorCode == "Throttling";
+                    if (transient)
+                        throw new System.IO.IOException("could not get credentials: " + reason, ex);
+                    throw new FirehoseServiceException(0, "CredentialsUnavailable", "could not get credentials: " + reason, service?.RequestId);
+                }
+            }
             if (_fixedCredentials != null)
                 return _fixedCredentials;
             var resolver = Volatile.Read(ref _resolver) ?? throw new ObjectDisposedException(nameof(FirehoseHttpClient));
@@ -190,6 +210,18 @@ namespace NLog.Targets.Firehose.Internal
                 // No credentials anywhere in the chain: a configuration problem, not worth retrying in a loop.
                 throw new FirehoseServiceException(0, "NoCredentials", ex.Message, null);
             }
+        }
+
+        private static T? Innermost<T>(Exception? ex)
+            where T : Exception
+        {
+            T? found = null;
+            for (; ex != null; ex = ex.InnerException)
+            {
+                if (ex is T match)
+                    found = match;
+            }
+            return found;
         }
 
         private void ResetCredentials()

@@ -1,0 +1,203 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>
+    /// roleArn and web identity, with the stand-in as STS (<c>AWS_ENDPOINT_URL_STS</c>): it checks who signed AssumeRole
+    /// and that the Firehose calls are signed with the temporary credentials it issued, session token included.
+    /// </summary>
+    [TestClass]
+    public class AssumeRoleTests
+    {
+        private const string Role = "arn:aws:iam::123456789012:role/log-writer";
+        private readonly Dictionary<string, string?> _saved = new Dictionary<string, string?>();
+
+        public TestContext TestContext { get; set; } = null!;
+
+        private void SetEnvironment(string name, string? value)
+        {
+            if (!_saved.ContainsKey(name))
+                _saved[name] = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
+
+        [TestCleanup]
+        public void RestoreEnvironment()
+        {
+            foreach (var pair in _saved)
+                Environment.SetEnvironmentVariable(pair.Key, pair.Value);
+            _saved.Clear();
+        }
+
+        private async Task<FirehoseStandIn> StartStandInAsStsAsync()
+        {
+            var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            SetEnvironment("AWS_ENDPOINT_URL_STS", standIn.Url.ToString());
+            return standIn;
+        }
+
+        [TestMethod]
+        public async Task RoleArn_CallsSignedWithTheAssumedRole_AssumedOnceForManyCalls()
+        {
+            await using var standIn = await StartStandInAsStsAsync();
+            var target = StandInHarness.Target(standIn);
+            target.RoleArn = Role;
+            target.ExternalId = "ext-42";
+            target.RoleSessionName = "orders-api";
+            using (var factory = Harness.Factory(target))
+            {
+                for (int call = 0; call < 3; call++)
+                {
+                    factory.GetLogger("Role").Info("event {Seq}", call);
+                    factory.Flush();
+                }
+            }
+
+            var sts = standIn.StsCalls.Single();
+            Assert.AreEqual("AssumeRole", sts.Action);
+            Assert.AreEqual(Role, sts.RoleArn);
+            Assert.AreEqual("ext-42", sts.ExternalId);
+            Assert.AreEqual("orders-api", sts.RoleSessionName);
+            Assert.AreEqual(FirehoseStandIn.DefaultAccessKey, sts.SignedBy, "the default chain's credentials assume the role");
+            Assert.AreEqual(3, standIn.Calls.Count);
+            Assert.IsTrue(standIn.Calls.All(c => c.AccessKey == sts.IssuedAccessKey && c.SessionToken != null), string.Join(", ", standIn.Calls.Select(c => c.AccessKey)));
+            Assert.AreEqual(3, standIn.Records("app-logs").Count);
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+
+        [TestMethod]
+        public async Task RoleArn_DefaultSessionName_AndProfileAsSource()
+        {
+            await using var standIn = await StartStandInAsStsAsync();
+            standIn.AddCredentials("AKIAPROFILE000000009", "profile-secret-9");
+            string file = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllText(file, "[deploy]\naws_access_key_id = AKIAPROFILE000000009\naws_secret_access_key = profile-secret-9\n");
+            var target = StandInHarness.Target(standIn);
+            target.RoleArn = Role;
+            target.Profile = "deploy";
+            target.ProfilesLocation = file;
+            using (var factory = Harness.Factory(target))
+            {
+                factory.GetLogger("Role").Info("event");
+                factory.Flush();
+            }
+
+            var sts = standIn.StsCalls.Single();
+            Assert.AreEqual("AKIAPROFILE000000009", sts.SignedBy);
+            Assert.AreEqual("NLog.Targets.Firehose", sts.RoleSessionName);
+            Assert.IsNull(sts.ExternalId);
+            Assert.AreEqual(sts.IssuedAccessKey, standIn.Calls.Single().AccessKey);
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+
+        [TestMethod]
+        public async Task RoleArn_CredentialsAboutToExpire_RenewedBeforeTheyAreUsed()
+        {
+            await using var standIn = await StartStandInAsStsAsync();
+            // Inside the SDK's renewal window from the start (it renews 15+ minutes before expiry; 20 minutes is outside it,
+            // see the first test's hour): every call finds them about to expire and renews them first.
+            standIn.IssuedCredentialsLifetime = TimeSpan.FromMinutes(16);
+            var target = StandInHarness.Target(standIn);
+            target.RoleArn = Role;
+            using (var factory = Harness.Factory(target))
+            {
+                for (int call = 0; call < 4; call++)
+                {
+                    factory.GetLogger("Role").Info("event {Seq}", call);
+                    factory.Flush();
+                }
+            }
+
+            var issued = standIn.StsCalls.Select(c => c.IssuedAccessKey).ToList();
+            var signing = standIn.Calls.Select(c => c.AccessKey).ToList();
+            Assert.AreEqual(4, signing.Count);
+            Assert.AreEqual(4, signing.Distinct().Count(), "each call signed with renewed credentials: " + string.Join(", ", signing));
+            Assert.IsTrue(signing.All(issued.Contains));
+            Assert.IsTrue(issued.Count <= 2 * signing.Count, $"{issued.Count} AssumeRole calls for {signing.Count} Firehose calls");
+            Assert.AreEqual(4, standIn.Records("app-logs").Count);
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+
+        [TestMethod]
+        public async Task RoleArn_AccessDenied_ReportedWithTheRole_EventsKept_ApplicationNotBlocked()
+        {
+            await using var standIn = await StartStandInAsStsAsync();
+            standIn.DenyRole(Role);
+            var target = StandInHarness.Target(standIn);
+            target.RoleArn = Role;
+            using var log = new InternalLogCapture(LogLevel.Warn);
+            using (var factory = Harness.Factory(target))
+            {
+                var clock = Stopwatch.StartNew();
+                for (int i = 0; i < 100; i++)
+                    factory.GetLogger("Role").Info("event {Seq}", i);
+                Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(5), "logging waited for STS");
+                factory.Flush(TimeSpan.FromSeconds(3));
+                Assert.AreEqual(100, target.BufferSize.Records, "events are kept while the role cannot be assumed");
+            }
+
+            Assert.AreEqual(0, standIn.Calls.Count, "nothing reached Firehose unsigned or with other credentials");
+            StringAssert.Contains(log.Text, "AccessDenied");
+            StringAssert.Contains(log.Text, "CredentialsUnavailable");
+        }
+
+        [TestMethod]
+        public async Task WebIdentity_ThroughTheDefaultChain_TokenFileAndRoleFromTheEnvironment()
+        {
+            await using var standIn = await StartStandInAsStsAsync();
+            string tokenFile = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "token-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllText(tokenFile, "eyJhbGciOiJSUzI1NiJ9.standin.token");
+            // As on EKS with IAM roles for service accounts: no keys, a projected token and a role.
+            SetEnvironment("AWS_ACCESS_KEY_ID", null);
+            SetEnvironment("AWS_SECRET_ACCESS_KEY", null);
+            SetEnvironment("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile);
+            SetEnvironment("AWS_ROLE_ARN", Role);
+            SetEnvironment("AWS_ROLE_SESSION_NAME", "irsa-pod");
+            var target = StandInHarness.Target(standIn);
+            using (var factory = Harness.Factory(target))
+            {
+                factory.GetLogger("Irsa").Info("event");
+                factory.Flush();
+            }
+
+            var sts = standIn.StsCalls.Single();
+            Assert.AreEqual("AssumeRoleWithWebIdentity", sts.Action);
+            Assert.AreEqual("eyJhbGciOiJSUzI1NiJ9.standin.token", sts.WebIdentityToken);
+            Assert.AreEqual(Role, sts.RoleArn);
+            Assert.AreEqual(sts.IssuedAccessKey, standIn.Calls.Single().AccessKey);
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+
+        [TestMethod]
+        [DataRow("not-an-arn", null, null, "roleArn")]
+        [DataRow("arn:aws:iam::123456789012:user/bob", null, null, "roleArn")]
+        [DataRow(null, "ext-1", null, "need roleArn")]
+        [DataRow(null, null, "name", "need roleArn")]
+        [DataRow(Role, null, "has space", "roleSessionName")]
+        public void RoleOptions_Invalid_ConfigurationError(string? roleArn, string? externalId, string? sessionName, string expected)
+        {
+            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1" };
+            if (roleArn != null)
+                target.RoleArn = roleArn;
+            if (externalId != null)
+                target.ExternalId = externalId;
+            if (sessionName != null)
+                target.RoleSessionName = sessionName;
+            using var factory = new LogFactory();
+            factory.ThrowConfigExceptions = true;
+            var config = new NLog.Config.LoggingConfiguration(factory);
+            config.AddRuleForAllLevels(target);
+            var ex = Assert.Throws<NLogConfigurationException>(() => factory.Configuration = config);
+            StringAssert.Contains(ex.ToString(), expected);
+        }
+    }
+}
