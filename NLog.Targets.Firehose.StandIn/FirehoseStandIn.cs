@@ -42,6 +42,8 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly ConcurrentQueue<StsCall> _stsCalls = new();
     private readonly ConcurrentDictionary<string, bool> _deniedRoles = new(StringComparer.Ordinal);
     private int _issued;
+    private int _describeCalls;
+    private readonly ConcurrentDictionary<string, (string Status, string Type)> _streamStates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentQueue<CallRecord> _calls = new();
     private readonly ConcurrentQueue<string> _signingRegions = new();
@@ -145,6 +147,18 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// </summary>
     public TimeSpan IssuedCredentialsLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>What DescribeDeliveryStream reports for a stream (default: ACTIVE, DirectPut).</summary>
+    public void SetStreamState(string name, string status, string type) => _streamStates[name] = (status, type);
+
+    /// <summary>DescribeDeliveryStream calls seen.</summary>
+    public int DescribeCalls => _describeCalls;
+
+    /// <summary>How long DescribeDeliveryStream takes to answer.</summary>
+    public TimeSpan DescribeDelay { get; set; }
+
+    /// <summary>An error DescribeDeliveryStream answers with (status, code), e.g. (400, "AccessDeniedException"); null: none.</summary>
+    public (int Status, string Code)? DescribeError { get; set; }
+
     /// <summary>Makes AssumeRole of <paramref name="roleArn"/> fail with AccessDenied (a trust policy that does not allow the caller).</summary>
     public void DenyRole(string roleArn) => _deniedRoles[roleArn] = true;
 
@@ -188,6 +202,11 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         }
 
         string? target = request.Headers["X-Amz-Target"].FirstOrDefault();
+        if (target == "Firehose_20150804.DescribeDeliveryStream")
+        {
+            await DescribeAsync(context, body).ConfigureAwait(false);
+            return;
+        }
         if (target != "Firehose_20150804.PutRecordBatch")
         {
             await ErrorAsync(context, 400, "UnknownOperationException", $"Unknown target '{target}'").ConfigureAwait(false);
@@ -438,6 +457,68 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/xml";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(xml)).ConfigureAwait(false);
+    }
+
+    private async Task DescribeAsync(HttpContext context, byte[] body)
+    {
+        Interlocked.Increment(ref _describeCalls);
+        if (DescribeDelay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(DescribeDelay, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the caller gave up
+            }
+        }
+        var (authError, _) = CheckSignature(context.Request, body);
+        if (authError != null)
+        {
+            Violation(authError.Value.Message);
+            await ErrorAsync(context, authError.Value.Status, authError.Value.Code, authError.Value.Message).ConfigureAwait(false);
+            return;
+        }
+        if (DescribeError is { } error)
+        {
+            await ErrorAsync(context, error.Status, error.Code, "User is not authorized to perform: firehose:DescribeDeliveryStream").ConfigureAwait(false);
+            return;
+        }
+        string? name;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            name = doc.RootElement.GetProperty("DeliveryStreamName").GetString();
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            Violation("Malformed DescribeDeliveryStream body: " + ex.Message);
+            await ErrorAsync(context, 400, "SerializationException", ex.Message).ConfigureAwait(false);
+            return;
+        }
+        if (name is null || !_streams.ContainsKey(name))
+        {
+            await ErrorAsync(context, 400, "ResourceNotFoundException", $"Firehose {name} under account 123456789012 not found.").ConfigureAwait(false);
+            return;
+        }
+        var (status, type) = _streamStates.TryGetValue(name, out var state) ? state : ("ACTIVE", "DirectPut");
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["DeliveryStreamDescription"] = new Dictionary<string, object>
+            {
+                ["DeliveryStreamName"] = name,
+                ["DeliveryStreamARN"] = $"arn:aws:firehose:us-east-1:123456789012:deliverystream/{name}",
+                ["DeliveryStreamStatus"] = status,
+                ["DeliveryStreamType"] = type,
+                ["VersionId"] = "1",
+                ["Destinations"] = Array.Empty<object>(),
+                ["HasMoreDestinations"] = false,
+            },
+        });
+        await context.Response.Body.WriteAsync(json).ConfigureAwait(false);
     }
 
     private static async Task StsErrorAsync(HttpContext context, int status, string code, string message)

@@ -25,6 +25,9 @@ namespace NLog.Targets.Firehose.Tests
             string configPath = Path.Combine(Path.GetTempPath(), "nlog-e2e-" + Guid.NewGuid().ToString("N") + ".config");
             File.WriteAllText(configPath, template.Replace("__ENDPOINT__", moto.Url.ToString(), StringComparison.Ordinal));
             const int total = 50_000;
+            string? previousSts = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_STS");
+            Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_STS", moto.Url.ToString()); // roleArn is assumed through moto's STS
+            using var log = new InternalLogCapture(LogLevel.Info);
             try
             {
                 var factory = new LogFactory();
@@ -37,7 +40,10 @@ namespace NLog.Targets.Firehose.Tests
             finally
             {
                 File.Delete(configPath);
+                Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_STS", previousSts);
             }
+            StringAssert.Contains(log.Text, "credentials from role arn:aws:iam::123456789012:role/log-writer", log.Text);
+            StringAssert.Contains(log.Text, "delivery stream 'app-logs' (us-east-1) is ACTIVE and DirectPut", "the start-up check read moto's DescribeDeliveryStream");
 
             string dumpPath = Path.Combine(Path.GetTempPath(), "s3-dump-" + Guid.NewGuid().ToString("N"));
             try

@@ -33,6 +33,7 @@ namespace NLog.Targets.Firehose
         private const string DefaultRoleSessionName = "NLog.Targets.Firehose";
         private RecordEncoder? _encoder;
         private RecordSlab? _slab;
+        private CancellationTokenSource? _streamCheck;
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
         private DeliveryPipeline? _loop;
@@ -211,6 +212,14 @@ namespace NLog.Targets.Firehose
         /// <remarks>Default: <see langword="8"/> (waiting calls cost nothing; more slots recover faster after an outage)</remarks>
         public int MaxConcurrentRequests { get; set; } = 8;
 
+        /// <summary>
+        /// At start-up, ask Firehose about the delivery stream (DescribeDeliveryStream) in the background and warn in the
+        /// InternalLogger when it is missing, not ACTIVE, or not a DirectPut stream (which PutRecordBatch cannot write to).
+        /// Never delays logging; needs <c>firehose:DescribeDeliveryStream</c> in the IAM policy. Only for a fixed stream name.
+        /// </summary>
+        /// <remarks>Default: <see langword="false"/></remarks>
+        public bool CheckStreamAtStartup { get; set; }
+
         /// <summary>How long one HTTP attempt may take before it is abandoned and retried.</summary>
         /// <remarks>Default: <see langword="30"/> s</remarks>
         public int RequestTimeoutSeconds { get; set; } = 30;
@@ -367,6 +376,8 @@ namespace NLog.Targets.Firehose
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
+            if (CheckStreamAtStartup)
+                StartStreamCheck(_client);
 
             // batchSize is the records of one call; NLog hands over much larger chunks. Set last, once nothing can fail;
             // CloseTarget puts it back, so a reconfiguration starts from the user's value.
@@ -463,6 +474,52 @@ namespace NLog.Targets.Firehose
                 throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
         }
 
+        /// <summary>The optional start-up check (<see cref="CheckStreamAtStartup"/>): in the background, findings to the InternalLogger.</summary>
+        private void StartStreamCheck(IFirehoseClient client)
+        {
+            if (!(DeliveryStreamName is SimpleLayout name && name.IsFixedText))
+            {
+                InternalLogger.Info("{0}: checkStreamAtStartup checks a fixed deliveryStreamName only; '{1}' is rendered per event", this, DeliveryStreamName);
+                return;
+            }
+            string stream = name.FixedText ?? string.Empty;
+            string where = _endpoint?.SigningRegion ?? "?";
+            var cancel = new CancellationTokenSource();
+            Interlocked.Exchange(ref _streamCheck, cancel)?.Cancel();
+            var token = cancel.Token;
+            Task.Run(async () =>
+            {
+                try
+                {
+                    var description = await client.DescribeDeliveryStreamAsync(stream, token).ConfigureAwait(false);
+                    if (!string.Equals(description.Status, "ACTIVE", StringComparison.Ordinal))
+                        InternalLogger.Warn("{0}: delivery stream '{1}' ({2}) is {3}, not ACTIVE: calls fail until it is; events are kept meanwhile", this, stream, where, description.Status ?? "of unknown status");
+                    if (!string.Equals(description.Type, "DirectPut", StringComparison.Ordinal))
+                        InternalLogger.Warn("{0}: delivery stream '{1}' ({2}) has source {3}, not DirectPut: Firehose refuses PutRecordBatch for it", this, stream, where, description.Type ?? "unknown");
+                    if (description.Status == "ACTIVE" && description.Type == "DirectPut")
+                        InternalLogger.Info("{0}: delivery stream '{1}' ({2}) is ACTIVE and DirectPut", this, stream, where);
+                }
+                catch (FirehoseServiceException ex) when (ex.ErrorCode == "ResourceNotFoundException")
+                {
+                    InternalLogger.Warn("{0}: delivery stream '{1}' does not exist in {2}: events are kept and sent once it does (check deliveryStreamName and region)", this, stream, where);
+                }
+                catch (Exception ex) when (!token.IsCancellationRequested && !(ex is OutOfMemoryException))
+                {
+                    string code = ex is FirehoseServiceException service ? service.ErrorCode ?? "HTTP " + service.StatusCode : ex.GetType().Name;
+                    InternalLogger.Warn("{0}: could not check delivery stream '{1}' ({2}) at start-up: {3}: {4} (the check needs firehose:DescribeDeliveryStream; logging goes on)", this, stream, where, code, ex.Message);
+                }
+                catch (Exception) when (token.IsCancellationRequested)
+                {
+                    // closed meanwhile
+                }
+                finally
+                {
+                    Interlocked.CompareExchange(ref _streamCheck, null, cancel);
+                    cancel.Dispose();
+                }
+            });
+        }
+
         private void ValidateRole(string? roleArn, string? externalId, string? roleSessionName)
         {
             if (roleArn is null)
@@ -522,6 +579,7 @@ namespace NLog.Targets.Firehose
 
             // Shutdown() flushed already; on Linux process exit NLog closes without flushing. Either way deliver what can
             // be delivered within a bounded wait, then report what could not.
+            Interlocked.Exchange(ref _streamCheck, null)?.Cancel();
             var loop = _loop;
             var buffer = _buffer;
             loop?.Stop(CloseDrain);

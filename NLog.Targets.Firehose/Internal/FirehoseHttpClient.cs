@@ -72,23 +72,8 @@ namespace NLog.Targets.Firehose.Internal
             try
             {
                 PutRecordBatchProtocol.WriteRequest(deliveryStreamName, records, body);
-                return await SendWithRecoveryAsync(body, length, records.Count, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(body);
-            }
-        }
-
-        /// <summary>Sends the body, re-signing once after clock skew and once after refreshing refused credentials.</summary>
-        private async Task<PutRecordBatchResult> SendWithRecoveryAsync(byte[] body, int length, int count, CancellationToken cancellationToken)
-        {
-            bool clockCorrected = false;
-            bool credentialsRefreshed = false;
-            while (true)
-            {
-                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, length, cancellationToken).ConfigureAwait(false);
-                if (status == 200)
+                int count = records.Count;
+                return await SendWithRecoveryAsync(body, length, PutRecordBatchProtocol.Target, responseBody =>
                 {
                     try
                     {
@@ -99,7 +84,30 @@ namespace NLog.Targets.Firehose.Internal
                         // Which records were taken is unknown: retry the call like a lost response.
                         throw new System.IO.IOException("PutRecordBatch answered 200 with a body that is not valid JSON", ex);
                     }
-                }
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+        }
+
+        public async Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken)
+        {
+            byte[] body = PutRecordBatchProtocol.DescribeRequest(deliveryStreamName);
+            return await SendWithRecoveryAsync(body, body.Length, PutRecordBatchProtocol.DescribeTarget, PutRecordBatchProtocol.ParseDescription, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Sends the body, re-signing once after clock skew and once after refreshing refused credentials.</summary>
+        private async Task<T> SendWithRecoveryAsync<T>(byte[] body, int length, string amzTarget, Func<byte[], T> parse, CancellationToken cancellationToken)
+        {
+            bool clockCorrected = false;
+            bool credentialsRefreshed = false;
+            while (true)
+            {
+                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, length, amzTarget, cancellationToken).ConfigureAwait(false);
+                if (status == 200)
+                    return parse(responseBody);
 
                 var (code, message) = PutRecordBatchProtocol.ParseError(responseBody, errorType);
                 var error = new FirehoseServiceException(status, code, message, requestId);
@@ -123,14 +131,14 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, int length, CancellationToken cancellationToken)
+        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_requestTimeout);
             try
             {
                 var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
-                using var request = await CreateSignedRequestAsync(body, length, credentials, timeout.Token).ConfigureAwait(false);
+                using var request = await CreateSignedRequestAsync(body, length, amzTarget, credentials, timeout.Token).ConfigureAwait(false);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                 string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
@@ -139,11 +147,11 @@ namespace NLog.Targets.Firehose.Internal
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"PutRecordBatch to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
+                throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
             }
         }
 
-        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, AWSCredentials credentials, CancellationToken cancellationToken)
+        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, string amzTarget, AWSCredentials credentials, CancellationToken cancellationToken)
         {
             using var payload = new System.IO.MemoryStream(body, 0, length, writable: false);
             var signingRequest = new AWSSigningRequest
@@ -153,7 +161,7 @@ namespace NLog.Targets.Firehose.Internal
                 ContentStream = payload,
             };
             signingRequest.Headers["Content-Type"] = PutRecordBatchProtocol.ContentType;
-            signingRequest.Headers["X-Amz-Target"] = PutRecordBatchProtocol.Target;
+            signingRequest.Headers["X-Amz-Target"] = amzTarget;
 
             var parameters = new AWSSigV4Parameters
             {
@@ -169,7 +177,7 @@ namespace NLog.Targets.Firehose.Internal
             var content = new ByteArrayContent(body, 0, length);
             content.Headers.ContentType = MediaTypeHeaderValue.Parse(PutRecordBatchProtocol.ContentType);
             request.Content = content;
-            request.Headers.TryAddWithoutValidation("X-Amz-Target", PutRecordBatchProtocol.Target);
+            request.Headers.TryAddWithoutValidation("X-Amz-Target", amzTarget);
             request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
             foreach (var header in signed.Headers)
                 request.Headers.TryAddWithoutValidation(header.Key, header.Value);

@@ -18,9 +18,28 @@ namespace NLog.Targets.Firehose.Internal
         /// <see cref="System.IO.IOException"/>, <see cref="TimeoutException"/>) for network faults.
         /// </summary>
         Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken);
+
+        /// <summary>DescribeDeliveryStream: the stream's status and type (the optional start-up check).</summary>
+        Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken);
     }
 
     /// <summary>The outcome of a PutRecordBatch call that returned 200.</summary>
+    /// <summary>What the start-up check reads of a delivery stream.</summary>
+    internal sealed class DeliveryStreamDescription
+    {
+        public DeliveryStreamDescription(string? status, string? type)
+        {
+            Status = status;
+            Type = type;
+        }
+
+        /// <summary>CREATING, ACTIVE, DELETING, CREATING_FAILED, DELETING_FAILED.</summary>
+        public string? Status { get; }
+
+        /// <summary>DirectPut, KinesisStreamAsSource, MSKAsSource, DatabaseAsSource.</summary>
+        public string? Type { get; }
+    }
+
     internal sealed class PutRecordBatchResult
     {
         /// <summary>A result where every record was accepted.</summary>

@@ -9,6 +9,7 @@ namespace NLog.Targets.Firehose.Internal
     internal static class PutRecordBatchProtocol
     {
         public const string Target = "Firehose_20150804.PutRecordBatch";
+        public const string DescribeTarget = "Firehose_20150804.DescribeDeliveryStream";
         public const string ContentType = "application/x-amz-json-1.1";
         public const string SigningService = "firehose";
 
@@ -119,6 +120,36 @@ namespace NLog.Targets.Firehose.Internal
             }
 
             return new PutRecordBatchResult(failed, codes, messages);
+        }
+
+        /// <summary>The body of a DescribeDeliveryStream call.</summary>
+        public static byte[] DescribeRequest(string deliveryStreamName)
+        {
+            using var stream = new System.IO.MemoryStream();
+            using (var writer = new Utf8JsonWriter(stream))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("DeliveryStreamName", deliveryStreamName);
+                writer.WriteEndObject();
+            }
+            return stream.ToArray();
+        }
+
+        /// <summary>Reads the status and type of a DescribeDeliveryStream answer.</summary>
+        public static DeliveryStreamDescription ParseDescription(byte[] body)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                var description = doc.RootElement.GetProperty("DeliveryStreamDescription");
+                return new DeliveryStreamDescription(
+                    description.TryGetProperty("DeliveryStreamStatus", out var status) ? status.GetString() : null,
+                    description.TryGetProperty("DeliveryStreamType", out var type) ? type.GetString() : null);
+            }
+            catch (Exception ex) when (ex is JsonException || ex is KeyNotFoundException || ex is InvalidOperationException)
+            {
+                throw new System.IO.IOException("DescribeDeliveryStream answered 200 with a body this target cannot read", ex);
+            }
         }
 
         /// <summary>Reads the error code and message of an error response (<c>__type</c>/<c>code</c>, <c>message</c>/<c>Message</c>).</summary>

@@ -18,6 +18,9 @@ namespace NLog.Targets.Firehose.Benchmarks
         /// <summary>A Firehose client that accepts every call at once.</summary>
         public sealed class InstantClient : IFirehoseClient
         {
+            public Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, System.Threading.CancellationToken cancellationToken) =>
+                Task.FromResult(new DeliveryStreamDescription("ACTIVE", "DirectPut"));
+
             private static readonly Task<PutRecordBatchResult>[] Cache = new Task<PutRecordBatchResult>[501];
 
             public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
