@@ -250,54 +250,5 @@ namespace NLog.Targets.Firehose.Tests
             }, TimeSpan.FromSeconds(60));
             Assert.IsTrue(done, $"only {found} of {count} records reached the segment files; files: {string.Join(", ", Directory.GetFiles(Root).Select(f => Path.GetFileName(f) + "=" + new FileInfo(f).Length))}; child said: {child?.Output}");
         }
-
-        /// <summary>The crash-test child: a separate process that logs through an nlog.config and waits to be killed.</summary>
-        private sealed class ChildProcess : IDisposable
-        {
-            private readonly Process _process;
-            private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-            private ChildProcess(Process process)
-            {
-                _process = process;
-                process.OutputDataReceived += (_, e) => { if (e.Data != null) _output.Enqueue(e.Data); };
-                process.ErrorDataReceived += (_, e) => { if (e.Data != null) _output.Enqueue("stderr: " + e.Data); };
-                process.BeginOutputReadLine();
-                process.BeginErrorReadLine();
-            }
-
-            public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond = 0)
-            {
-                string dll = Path.Combine(AppContext.BaseDirectory, "NLog.Targets.Firehose.Tests.Child.dll");
-                var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                start.ArgumentList.Add(dll);
-                start.ArgumentList.Add(configPath);
-                start.ArgumentList.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                start.ArgumentList.Add(eventsPerMillisecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException("the child process did not start"));
-            }
-
-            public string Output => string.Join(" | ", _output);
-
-            public void WaitForOutput(string line)
-            {
-                bool seen = SpinWait.SpinUntil(() => _output.Contains(line) || _process.HasExited, TimeSpan.FromSeconds(60));
-                Assert.IsTrue(seen && !_process.HasExited, $"the child did not say '{line}': {string.Join(" | ", _output)}");
-            }
-
-            /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no handler runs, nothing is flushed.</summary>
-            public void Kill()
-            {
-                _process.Kill();
-                _process.WaitForExit(10_000);
-            }
-
-            public void Dispose()
-            {
-                if (!_process.HasExited)
-                    Kill();
-                _process.Dispose();
-            }
-        }
     }
 }
