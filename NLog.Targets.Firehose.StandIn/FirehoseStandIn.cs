@@ -42,6 +42,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly ConcurrentQueue<StsCall> _stsCalls = new();
     private readonly ConcurrentDictionary<string, bool> _deniedRoles = new(StringComparer.Ordinal);
     private int _issued;
+    private readonly ConcurrentQueue<(string?, string?, string?)> _ssoCalls = new();
     private int _describeCalls;
     private readonly ConcurrentDictionary<string, (string Status, string Type)> _streamStates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
@@ -112,6 +113,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         var standIn = new FirehoseStandIn(app, seed);
         standIn._credentials[DefaultAccessKey] = DefaultSecretKey;
         app.MapPost("/", standIn.HandleAsync);
+        app.MapGet("/federation/credentials", standIn.HandleSsoAsync);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         standIn.Url = new Uri(address.TrimEnd('/') + "/");
@@ -158,6 +160,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     /// <summary>An error DescribeDeliveryStream answers with (status, code), e.g. (400, "AccessDeniedException"); null: none.</summary>
     public (int Status, string Code)? DescribeError { get; set; }
+
+    /// <summary>The access token IAM Identity Center (SSO) accepts in GetRoleCredentials (what <c>aws sso login</c> caches).</summary>
+    public string SsoAccessToken { get; set; } = "standin-sso-access-token";
+
+    /// <summary>GetRoleCredentials calls seen: account, role, and the access key issued (null when refused).</summary>
+    public IReadOnlyCollection<(string? AccountId, string? RoleName, string? IssuedAccessKey)> SsoCalls => _ssoCalls.ToArray();
 
     /// <summary>Makes AssumeRole of <paramref name="roleArn"/> fail with AccessDenied (a trust policy that does not allow the caller).</summary>
     public void DenyRole(string roleArn) => _deniedRoles[roleArn] = true;
@@ -431,12 +439,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             return;
         }
 
-        int n = Interlocked.Increment(ref _issued);
-        string issuedKey = $"ASIASTANDIN{n:D9}";
-        string secret = $"issued/secret/{n:D9}";
-        string token = $"IQoJb3JpZ2luX2VjEStandIn{n:D9}";
-        _credentials[issuedKey] = secret;
-        _sessionTokens[issuedKey] = token;
+        var (issuedKey, secret, token) = Issue();
         _stsCalls.Enqueue(new StsCall(action, roleArn, Param("RoleSessionName"), Param("ExternalId"), Param("WebIdentityToken"), signedBy, issuedKey));
         string expiration = (DateTime.UtcNow + IssuedCredentialsLifetime).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
         string xml = $@"<{action}Response xmlns=""https://sts.amazonaws.com/doc/2011-06-15/"">
@@ -457,6 +460,46 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/xml";
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(xml)).ConfigureAwait(false);
+    }
+
+    /// <summary>IAM Identity Center's GetRoleCredentials (REST, JSON): temporary credentials for an account and role.</summary>
+    private async Task HandleSsoAsync(HttpContext context)
+    {
+        string? account = context.Request.Query["account_id"];
+        string? role = context.Request.Query["role_name"];
+        if (context.Request.Headers["x-amz-sso_bearer_token"].FirstOrDefault() != SsoAccessToken)
+        {
+            _ssoCalls.Enqueue((account, role, null));
+            context.Response.StatusCode = 401;
+            context.Response.Headers["x-amzn-ErrorType"] = "UnauthorizedException";
+            await context.Response.WriteAsJsonAsync(new Dictionary<string, string> { ["message"] = "Session token not found or invalid" }).ConfigureAwait(false);
+            return;
+        }
+        var (issuedKey, secret, token) = Issue();
+        _ssoCalls.Enqueue((account, role, issuedKey));
+        long expiration = DateTimeOffset.UtcNow.Add(IssuedCredentialsLifetime).ToUnixTimeMilliseconds();
+        await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
+        {
+            ["roleCredentials"] = new Dictionary<string, object>
+            {
+                ["accessKeyId"] = issuedKey,
+                ["secretAccessKey"] = secret,
+                ["sessionToken"] = token,
+                ["expiration"] = expiration,
+            },
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>New temporary credentials, accepted (with their session token) from now on.</summary>
+    private (string AccessKey, string Secret, string Token) Issue()
+    {
+        int n = Interlocked.Increment(ref _issued);
+        string issuedKey = $"ASIASTANDIN{n:D9}";
+        string secret = $"issued/secret/{n:D9}";
+        string token = $"IQoJb3JpZ2luX2VjEStandIn{n:D9}";
+        _credentials[issuedKey] = secret;
+        _sessionTokens[issuedKey] = token;
+        return (issuedKey, secret, token);
     }
 
     private async Task DescribeAsync(HttpContext context, byte[] body)
