@@ -54,14 +54,21 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void Programmatic_BothPatternsDeliver()
+        public void Programmatic_LoggingConfigurationInCode_Delivers()
         {
             string output = Run("Programmatic", out int exitCode);
             Assert.AreEqual(0, exitCode, output);
-            // The Lambda pattern: each invocation's events are at the stand-in when its flush returns.
-            StringAssert.Contains(output, "Invocation 1: 100 records at the stand-in", output);
-            StringAssert.Contains(output, "Invocation 2: 200 records at the stand-in", output);
-            StringAssert.Contains(output, "Invocation 3: 300 records at the stand-in", output);
+            StringAssert.Contains(output, "the stand-in received 300 records", output);
+        }
+
+        [TestMethod]
+        public void Lambda_EachInvocationDeliveredWhenItsHandlerReturns()
+        {
+            string output = Run("Lambda", out int exitCode);
+            Assert.AreEqual(0, exitCode, output);
+            StringAssert.Contains(output, "Invocation 1: returned {\"processed\":100}; 100 records at the stand-in when the handler returned", output);
+            StringAssert.Contains(output, "Invocation 2: returned {\"processed\":100}; 200 records", output);
+            StringAssert.Contains(output, "Invocation 3: returned {\"processed\":100}; 300 records", output);
         }
 
         [TestMethod]

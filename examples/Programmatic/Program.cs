@@ -1,5 +1,5 @@
-// Programmatic: the KinesisFirehose target built in code with a plain LoggingConfiguration, no nlog.config, and the
-// AWS Lambda pattern: LogManager.Flush() at the end of every invocation.
+// Programmatic: the KinesisFirehose target built in code with a plain LoggingConfiguration, no nlog.config.
+// (The AWS Lambda pattern, a flush at the end of every invocation, is in examples/Lambda.)
 //
 //   dotnet run --project examples/Programmatic                       -> a local Firehose stand-in on loopback
 //   dotnet run --project examples/Programmatic -- my-stream eu-west-1 -> your real delivery stream (default AWS credentials)
@@ -47,27 +47,19 @@ config.AddRule(LogLevel.Info, LogLevel.Fatal, target);
 LogManager.Configuration = config;
 var logger = LogManager.GetLogger("Programmatic");
 
-// An AWS Lambda handler would look like this: log, then flush before returning, because the runtime freezes the
-// process between invocations and may end it without notice.
-for (int invocation = 1; invocation <= 3; invocation++)
+using (ScopeContext.PushProperty("Run", Guid.NewGuid().ToString("N").Substring(0, 8)))
 {
-    Handle(invocation);
-    Console.WriteLine($"Invocation {invocation}: {(standIn is null ? "flushed" : standIn.Records(stream).Count + " records at the stand-in")}");
+    for (int i = 0; i < 300; i++)
+        logger.Info("Built in code, event {Seq} of {Total}", i, 300);
 }
 
-LogManager.Shutdown();
-if (standIn != null)
-    await standIn.DisposeAsync();
-
-void Handle(int invocation)
+LogManager.Shutdown(); // delivers what is queued before the process exits
+if (standIn is null)
 {
-    try
-    {
-        for (int i = 0; i < 100; i++)
-            logger.Info("Invocation {Invocation} handled item {Item}", invocation, i);
-    }
-    finally
-    {
-        LogManager.Flush(TimeSpan.FromSeconds(5)); // returns once this invocation's events are delivered
-    }
+    Console.WriteLine("Logged 300 events; check your stream's destination.");
+    return 0;
 }
+int received = standIn.Records(stream).Count;
+Console.WriteLine($"Logged 300 events; the stand-in received {received} records.");
+await standIn.DisposeAsync();
+return received == 300 ? 0 : 1;
