@@ -34,6 +34,8 @@ namespace NLog.Targets.Firehose
         private RecordEncoder? _encoder;
         private RecordSlab? _slab;
         private CancellationTokenSource? _streamCheck;
+        private NLogQueueWatch? _queueWatch;
+        private long _nlogQueueDrops;
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
         private DeliveryPipeline? _loop;
@@ -376,6 +378,7 @@ namespace NLog.Targets.Firehose
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
+            _queueWatch = NLogQueueWatch.Start(this, OnNLogQueueDropped);
             if (CheckStreamAtStartup)
                 StartStreamCheck(_client);
 
@@ -473,6 +476,24 @@ namespace NLog.Targets.Firehose
             if (MaxPauseSeconds < 1)
                 throw new NLogConfigurationException($"{this}: maxPauseSeconds must be at least 1; got {MaxPauseSeconds}.");
         }
+
+        /// <summary>
+        /// NLog's own hand-over queue was full (more than <c>queueLimit</c> events waiting for the target) and dropped its
+        /// oldest event: counted like the buffer's drops (metrics, the summary event), and reported at once.
+        /// </summary>
+        private void OnNLogQueueDropped(LogEventInfo? dropped)
+        {
+            long count = Interlocked.Increment(ref _nlogQueueDrops);
+            _buffer?.CountDroppedOutside((dropped?.Level ?? LogLevel.Info).Ordinal);
+            if (count == 1 || count % 10_000 == 0)
+                InternalLogger.Warn("{0}: NLog's hand-over queue is full (queueLimit {1}): it drops its oldest events before they reach the target ({2} so far); they are counted in the drop summary", this, QueueLimit, count);
+        }
+
+        /// <summary>Events NLog's hand-over queue dropped (it was full).</summary>
+        internal long NLogQueueDroppedEvents => Interlocked.Read(ref _nlogQueueDrops);
+
+        /// <summary>Test seam: runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
+        internal Action? BeforeTakeOver { get; set; }
 
         /// <summary>The optional start-up check (<see cref="CheckStreamAtStartup"/>): in the background, findings to the InternalLogger.</summary>
         private void StartStreamCheck(IFirehoseClient client)
@@ -580,6 +601,7 @@ namespace NLog.Targets.Firehose
             // Shutdown() flushed already; on Linux process exit NLog closes without flushing. Either way deliver what can
             // be delivered within a bounded wait, then report what could not.
             Interlocked.Exchange(ref _streamCheck, null)?.Cancel();
+            Interlocked.Exchange(ref _queueWatch, null)?.Dispose();
             var loop = _loop;
             var buffer = _buffer;
             loop?.Stop(CloseDrain);
@@ -638,6 +660,7 @@ namespace NLog.Targets.Firehose
 
         private void TakeOver(object? state)
         {
+            BeforeTakeOver?.Invoke();
             var failure = Accept((IList<LogEventInfo>)state!);
             if (failure != null)
                 throw failure;

@@ -398,6 +398,17 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
+        /// <summary>
+        /// Counts an event dropped before it reached the buffer (NLog's own hand-over queue was full), so that it shows in
+        /// the drop summary and the metrics like the buffer's own drops.
+        /// </summary>
+        public void CountDroppedOutside(int level)
+        {
+            lock (_lock)
+                CountDrop(level);
+            DropsCounted?.Invoke(1);
+        }
+
         private void CountDrop(int level)
         {
             int slot = Math.Min(Math.Max(level, 0), 5);
