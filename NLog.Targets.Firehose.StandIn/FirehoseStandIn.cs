@@ -120,6 +120,20 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         return standIn;
     }
 
+    /// <summary>
+    /// Points this process's standard AWS variables at the stand-in: <c>AWS_ENDPOINT_URL_FIREHOSE</c>, <c>AWS_REGION</c>
+    /// and the stand-in's keys (no session token, no instance metadata), as the examples do.
+    /// </summary>
+    public void SetAwsEnvironment(string region = "us-east-1")
+    {
+        Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_FIREHOSE", Url.ToString());
+        Environment.SetEnvironmentVariable("AWS_REGION", region);
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", DefaultAccessKey);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", DefaultSecretKey);
+        Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
+        Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    }
+
     /// <summary>Creates a delivery stream (idempotent).</summary>
     public void CreateStream(string name) => _streams.GetOrAdd(name, _ => new ConcurrentQueue<byte[]>());
 

@@ -1,10 +1,9 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Text;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.Tests.Support;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -17,32 +16,12 @@ namespace NLog.Targets.Firehose.Tests
     {
         private static string Run(string example, out int exitCode)
         {
-            // …/NLog.Targets.Firehose.Tests/bin/{Configuration}/net10.0/ → the repository root and the configuration.
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            string configuration = testOutput.Parent!.Name;
-            string root = testOutput.Parent.Parent!.Parent!.Parent!.FullName;
-            string dll = Path.Combine(root, "examples", example, "bin", configuration, testOutput.Name, example + ".dll");
+            string dll = Path.Combine(ProcessRunner.RepositoryRoot, "examples", example, "bin", ProcessRunner.Configuration, "net10.0", example + ".dll");
             Assert.IsTrue(File.Exists(dll), dll + " was not built");
-
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
-            start.ArgumentList.Add(dll);
-            foreach (var name in new[] { "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY" })
-                start.Environment.Remove(name);
-            using var process = Process.Start(start)!;
-            var output = new StringBuilder();
-            process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine("stderr: " + e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail(example + " did not finish within 2 minutes:\n" + output);
-            }
-            process.WaitForExit();
-            exitCode = process.ExitCode;
-            lock (output)
-                return output.ToString();
+            var unset = new[] { "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY" };
+            var (code, output) = ProcessRunner.Run("dotnet", new[] { dll }, Path.GetTempPath(), TimeSpan.FromMinutes(2), unset.Select(name => (name, (string?)null)));
+            exitCode = code;
+            return output;
         }
 
         [TestMethod]

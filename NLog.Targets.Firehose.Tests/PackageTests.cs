@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
@@ -23,42 +22,17 @@ namespace NLog.Targets.Firehose.Tests
 
         private const string Remote = "https://github.com/example-org/NLog.Targets.Firehose.git";
 
-        private static string RepositoryRoot()
+        private static string Run(string workingDirectory, string file, string[] arguments, params (string Name, string? Value)[] environment)
         {
-            var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            return testOutput.Parent!.Parent!.Parent!.Parent!.FullName;
-        }
-
-        private static string Run(string file, string arguments, string workingDirectory, params (string Name, string? Value)[] environment)
-        {
-            var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var (name, value) in environment)
-                start.Environment[name] = value;
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            start.Environment["DOTNET_NOLOGO"] = "1";
-            using var process = Process.Start(start)!;
-            var output = new StringBuilder();
-            process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (!process.WaitForExit(300_000))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{file} {arguments} did not finish within 5 minutes:\n{output}");
-            }
-            process.WaitForExit();
-            lock (output)
-            {
-                Assert.AreEqual(0, process.ExitCode, $"{file} {arguments} failed:\n{output}");
-                return output.ToString();
-            }
+            var (exitCode, output) = ProcessRunner.Run(file, arguments, workingDirectory, TimeSpan.FromMinutes(5), environment);
+            Assert.AreEqual(0, exitCode, $"{file} {string.Join(" ", arguments)} failed:\n{output}");
+            return output;
         }
 
         [TestMethod]
         public async Task Pack_MetadataAndSourceLink_InstallsIntoAFreshConsoleAppAndWorksFromNlogConfig()
         {
-            string root = RepositoryRoot();
+            string root = ProcessRunner.RepositoryRoot;
             bool git = Directory.Exists(Path.Combine(root, ".git")); // repository metadata and Source Link come from git
             using var temp = new TempDirectory("nlog-firehose-package-");
             string source = Path.Combine(temp.Path, "src");
@@ -74,16 +48,16 @@ namespace NLog.Targets.Firehose.Tests
                 if (git)
                 {
                     // Committed sources only, as a release would be packed.
-                    Run("git", $"clone --quiet \"{root}\" \"{source}\"", temp.Path);
-                    Run("git", $"remote set-url origin {Remote}", source);
-                    commit = Run("git", "rev-parse HEAD", source).Trim();
+                    Run(temp.Path, "git", new[] { "clone", "--quiet", root, source });
+                    Run(source, "git", new[] { "remote", "set-url", "origin", Remote });
+                    commit = Run(source, "git", new[] { "rev-parse", "HEAD" }).Trim();
                 }
                 else
                 {
                     source = root;
                     TestContext.WriteLine($"{root} is not a git checkout: repository metadata and Source Link are not checked");
                 }
-                Run("dotnet", $"pack NLog.Targets.Firehose/NLog.Targets.Firehose.csproj -c Release -o \"{feed}\" -p:Version={version}", source);
+                Run(source, "dotnet", new[] { "pack", "NLog.Targets.Firehose/NLog.Targets.Firehose.csproj", "-c", "Release", "-o", feed, "-p:Version=" + version });
 
                 string nupkg = Path.Combine(feed, $"NLog.Targets.Firehose.{version}.nupkg");
                 string snupkg = Path.Combine(feed, $"NLog.Targets.Firehose.{version}.snupkg");
@@ -159,7 +133,7 @@ LogManager.Shutdown();
 ");
                 await using var standIn = await FirehoseStandIn.StartAsync();
                 standIn.CreateStream("package-logs");
-                Run("dotnet", "run -c Release", app,
+                Run(app, "dotnet", new[] { "run", "-c", "Release" },
                     ("AWS_ENDPOINT_URL_FIREHOSE", standIn.Url.ToString()),
                     ("AWS_REGION", "us-east-1"),
                     ("AWS_ACCESS_KEY_ID", FirehoseStandIn.DefaultAccessKey),

@@ -36,9 +36,7 @@ if (args.Length == 0)
     standIn = await FirehoseStandIn.StartAsync();
     standIn.CreateStream(stream);
     target.ServiceUrl = standIn.Url.ToString();
-    Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", FirehoseStandIn.DefaultAccessKey);
-    Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", FirehoseStandIn.DefaultSecretKey);
-    Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    standIn.SetAwsEnvironment(); // the stand-in's keys for the default credential chain
     Console.WriteLine($"Started a local Firehose stand-in at {standIn.Url}.");
 }
 

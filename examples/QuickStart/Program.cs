@@ -20,12 +20,7 @@ if (realStream is null)
     standIn = await FirehoseStandIn.StartAsync();
     standIn.CreateStream("quickstart-logs");
     // The target takes endpoint, region and credentials from the standard AWS variables: point them at the stand-in.
-    Environment.SetEnvironmentVariable("AWS_ENDPOINT_URL_FIREHOSE", standIn.Url.ToString());
-    Environment.SetEnvironmentVariable("AWS_REGION", "us-east-1");
-    Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", FirehoseStandIn.DefaultAccessKey);
-    Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", FirehoseStandIn.DefaultSecretKey);
-    Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
-    Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    standIn.SetAwsEnvironment(); // AWS_ENDPOINT_URL_FIREHOSE, AWS_REGION and the stand-in's keys
     Environment.SetEnvironmentVariable("QUICKSTART_STREAM", "quickstart-logs");
     Console.WriteLine($"Started a local Firehose stand-in at {standIn.Url} (pass a stream name to use real Firehose).");
 }
