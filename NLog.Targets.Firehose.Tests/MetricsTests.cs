@@ -8,6 +8,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.Internal;
 using NLog.Targets.Firehose.StandIn;
 using NLog.Targets.Firehose.Tests.Support;
+using OpenTelemetry.Metrics;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -71,6 +72,55 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(standIn.Requests, histogramCounts["nlog.firehose.request.duration"]);
             Assert.AreEqual(standIn.Requests, histogramCounts["nlog.firehose.records_per_call"]);
             Assert.IsTrue(histogramCounts.ContainsKey("nlog.firehose.queue.depth"), "the queue-depth gauge was observed");
+        }
+
+        [TestMethod]
+        public async Task OpenTelemetry_AddMeter_ExportsTheTargetsCountersAndGauge()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            string name = "fh-otel-" + Guid.NewGuid().ToString("N");
+            var target = StandInHarness.Target(standIn);
+            target.Name = name;
+            var exported = new List<MetricSnapshot>();
+            using (var provider = OpenTelemetry.Sdk.CreateMeterProviderBuilder()
+                .AddMeter("NLog.Targets.Firehose")
+                .AddInMemoryExporter(exported)
+                .Build()!)
+            {
+                using (var factory = Harness.Factory(target))
+                {
+                    var logger = factory.GetLogger("Otel");
+                    for (int i = 0; i < 300; i++)
+                        logger.Info("event {Seq}", i);
+                    factory.Flush();
+                    provider.ForceFlush();
+                }
+            }
+
+            // Cumulative temporality: the last export of each instrument holds the totals.
+            double Sum(string metric)
+            {
+                double sum = 0;
+                var last = exported.LastOrDefault(m => m.Name == metric);
+                if (last != null)
+                {
+                    foreach (var point in last.MetricPoints)
+                    {
+                        foreach (var tag in point.Tags)
+                        {
+                            if (tag.Key == "target" && (string?)tag.Value == name)
+                                sum += last.MetricType == MetricType.LongSum ? point.GetSumLong() : point.GetSumDouble();
+                        }
+                    }
+                }
+                return sum;
+            }
+
+            Assert.AreEqual(300, Sum("nlog.firehose.events.sent"), string.Join(", ", exported.Select(m => m.Name).Distinct()));
+            Assert.AreEqual(standIn.Calls.Count, Sum("nlog.firehose.requests"));
+            Assert.IsTrue(exported.Any(m => m.Name == "nlog.firehose.queue.depth"), "the gauge is exported");
+            Assert.IsTrue(exported.Any(m => m.Name == "nlog.firehose.request.duration" && m.MetricType == MetricType.Histogram));
         }
     }
 }
