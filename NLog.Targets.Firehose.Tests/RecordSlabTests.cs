@@ -44,27 +44,57 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void TryEncode_ManySmallRecords_AllocatesAboutTheirBytesOnly()
+        public void TryEncode_ManySmallRecords_NoArrayPerEvent_ArraysReusedOnceRecordsAreReleased()
         {
             var encoder = new RecordEncoder(appendNewLine: true, OversizeRecordAction.Truncate);
             var slab = new RecordSlab();
             string text = "{\"time\":\"2026-01-02T03:04:05Z\",\"level\":\"INFO\",\"message\":\"" + new string('m', 150) + "\"}";
-            Encode(encoder, slab, text, out _, out _); // warm up: the first array and the JIT
+            Encode(encoder, slab, text, out _, out _); // warm up: the JIT (its array is never reused: its reference is not taken)
 
             const int Count = 20_000;
             long data = 0;
+            var batch = new List<BufferedRecord>(500);
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < Count; i++)
             {
                 var builder = slab.Text();
                 builder.Append(text);
-                encoder.TryEncode(builder, Event, slab, out var record, out _, out _);
-                data += record.Length;
+                encoder.TryEncode(builder, Event, slab, out var bytes, out _, out _);
+                data += bytes.Length;
+                batch.Add(new BufferedRecord("s", bytes, 2, i, slab.TakeCommitted()));
+                if (batch.Count == batch.Capacity)
+                {
+                    foreach (var record in batch)
+                        record.Release(); // a call accepted them
+                    batch.Clear();
+                }
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-            // Only the shared arrays: the records' bytes plus the unused tail of each array; no string, no array per event.
-            Assert.IsTrue(allocated <= data + data / 50 + 2 * RecordSlab.Size, $"{allocated} bytes allocated for {data} bytes of records");
+            // Per event only the record object (~70 bytes); the 64 KiB arrays come back from the pool: a handful in all.
+            long perEvent = (allocated - 8 * RecordSlab.Size) / Count;
+            Assert.IsTrue(perEvent < 100, $"{allocated} bytes allocated for {Count} events ({data} bytes of records)");
+        }
+
+        [TestMethod]
+        public void HeldRecord_KeepsItsArray_WhileOthersAreReleasedAndTheSlabMovesOn()
+        {
+            var encoder = new RecordEncoder(appendNewLine: false, OversizeRecordAction.Truncate);
+            var slab = new RecordSlab();
+            var held = new BufferedRecord("s", Encode(encoder, slab, "{\"held\":true}", out _, out _), 2, 0, slab.TakeCommitted());
+            var arrays = new HashSet<byte[]>();
+            for (int i = 0; i < 5_000; i++)
+            {
+                var record = new BufferedRecord("s", Encode(encoder, slab, "{\"n\":" + i + ",\"pad\":\"" + new string('p', 100) + "\"}", out _, out _), 2, i, slab.TakeCommitted());
+                arrays.Add(ArrayOf(record.Data));
+                record.Release();
+            }
+
+            Assert.AreEqual("{\"held\":true}", Encoding.UTF8.GetString(held.Data.ToArray()), "reused arrays never overwrite a record still held");
+            Assert.IsTrue(arrays.Count <= 3, $"{arrays.Count} arrays for 5,000 records of ~120 bytes (~9 arrays' worth): released arrays are reused");
+            held.Release();
+            Assert.IsTrue(held.Data.IsEmpty);
+            held.Release(); // twice is harmless
         }
 
         [TestMethod]
@@ -114,15 +144,21 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void BufferAboutToDrop_KeptRecordsGetArraysOfTheirOwn()
         {
-            var shared = Encoding.UTF8.GetBytes(new string('a', 100) + new string('b', 100) + new string('c', 100));
+            var shared = new byte[RecordSlab.Size];
+            Encoding.UTF8.GetBytes(new string('a', 100) + new string('b', 100) + new string('c', 100), 0, 300, shared, 0);
             var buffer = new MemoryRecordBuffer(maxBytes: 3 * (100 + BufferedRecord.Overhead), int.MaxValue, () => DateTime.UtcNow);
+            var slab = new RecordSlab();
+            var owner = new SlabBytes(slab, shared);
             var records = new List<BufferedRecord>();
             for (int i = 0; i < 3; i++)
-                records.Add(new BufferedRecord("s", new ReadOnlyMemory<byte>(shared, i * 100, 100), i == 1 ? LogLevel.Warn.Ordinal : LogLevel.Debug.Ordinal, i, shared: true));
+            {
+                owner.AddRef();
+                records.Add(new BufferedRecord("s", new ReadOnlyMemory<byte>(shared, i * 100, 100), i == 1 ? LogLevel.Warn.Ordinal : LogLevel.Debug.Ordinal, i, owner));
+            }
             buffer.AddRange(records);
             Assert.IsTrue(records.All(r => r.Shared), "below the bound: nothing copied");
 
-            var newcomer = new BufferedRecord("s", new ReadOnlyMemory<byte>(new byte[300], 0, 100), LogLevel.Warn.Ordinal, 3, shared: true);
+            var newcomer = new BufferedRecord("s", new ReadOnlyMemory<byte>(new byte[300], 0, 100), LogLevel.Warn.Ordinal, 3, new SlabBytes(slab, new byte[300]));
             buffer.Add(newcomer); // drops the oldest Debug record
 
             Assert.AreEqual(3, buffer.Size.Records);
@@ -130,6 +166,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsTrue(kept.All(r => !r.Shared && MemoryMarshal.TryGetArray(r.Data, out var s) && s.Offset == 0 && s.Array!.Length == 100));
             Assert.AreEqual(new string('b', 100), Encoding.UTF8.GetString(records[1].Data.ToArray()));
             Assert.AreEqual(new string('c', 100), Encoding.UTF8.GetString(records[2].Data.ToArray()));
+            owner.Release(); // the writer's own reference: now nobody holds the shared array
+            Assert.AreEqual(1, slab.FreeArrays, "the shared array went back to the pool once all three let go");
         }
     }
 }

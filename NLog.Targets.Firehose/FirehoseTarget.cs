@@ -734,8 +734,7 @@ namespace NLog.Targets.Firehose
                     dropped++;
                     continue;
                 }
-                var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence),
-                    shared: System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment) && segment.Count < segment.Array!.Length);
+                var record = new BufferedRecord(stream, data, (logEvent.Level ?? LogLevel.Info).Ordinal, Interlocked.Increment(ref _sequence), slab.TakeCommitted());
                 journal?.Append(record);
                 records.Add(record);
             }

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace NLog.Targets.Firehose.Internal
 {
@@ -9,16 +10,19 @@ namespace NLog.Targets.Firehose.Internal
         public const int Overhead = 64;
 
         public BufferedRecord(string stream, byte[] data, int level, long sequence)
-            : this(stream, new ReadOnlyMemory<byte>(data), level, sequence, shared: false)
+            : this(stream, new ReadOnlyMemory<byte>(data), level, sequence, owner: null)
         {
         }
 
-        /// <summary>A record whose bytes may be part of a shared array (<paramref name="shared"/>: a <see cref="RecordSlab"/>'s).</summary>
-        public BufferedRecord(string stream, ReadOnlyMemory<byte> data, int level, long sequence, bool shared)
+        /// <summary>
+        /// A record whose bytes may be part of a shared, pooled array: <paramref name="owner"/> (a <see cref="RecordSlab"/>'s),
+        /// which the record holds a reference of until <see cref="Release"/> or <see cref="Detach"/>.
+        /// </summary>
+        public BufferedRecord(string stream, ReadOnlyMemory<byte> data, int level, long sequence, SlabBytes? owner)
         {
             Stream = stream;
             Data = data;
-            Shared = shared;
+            _owner = owner;
             Level = level;
             Sequence = sequence;
             Arrived = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -37,7 +41,9 @@ namespace NLog.Targets.Firehose.Internal
         public bool Pooled { get; set; }
 
         /// <summary>Whether <see cref="Data"/> is part of an array other records share (see <see cref="Detach"/>).</summary>
-        public bool Shared { get; private set; }
+        public bool Shared => Volatile.Read(ref _owner) != null;
+
+        private SlabBytes? _owner;
 
         /// <summary>The event's <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
         public int Level { get; }
@@ -63,7 +69,20 @@ namespace NLog.Targets.Firehose.Internal
             if (!Shared)
                 return;
             Data = Data.ToArray();
-            Shared = false;
+            Interlocked.Exchange(ref _owner, null)?.Release();
+        }
+
+        /// <summary>
+        /// The record is done with (accepted, refused for good, dropped): its share of a pooled array goes back, and its data
+        /// is gone, so that a record wrongly used afterwards shows as empty rather than as another event's bytes.
+        /// </summary>
+        public void Release()
+        {
+            var owner = Interlocked.Exchange(ref _owner, null);
+            if (owner is null)
+                return;
+            Data = default;
+            owner.Release();
         }
 
         /// <summary>Drop class: 0 Trace/Debug, 1 Info, 2 Warn and above. Lower classes are dropped first.</summary>

@@ -72,19 +72,7 @@ namespace NLog.Targets.Firehose.Internal
             try
             {
                 PutRecordBatchProtocol.WriteRequest(deliveryStreamName, records, body);
-                int count = records.Count;
-                return await SendWithRecoveryAsync(body, length, PutRecordBatchProtocol.Target, responseBody =>
-                {
-                    try
-                    {
-                        return PutRecordBatchProtocol.ParseResponse(responseBody, count);
-                    }
-                    catch (System.Text.Json.JsonException ex)
-                    {
-                        // Which records were taken is unknown: retry the call like a lost response.
-                        throw new System.IO.IOException("PutRecordBatch answered 200 with a body that is not valid JSON", ex);
-                    }
-                }, cancellationToken).ConfigureAwait(false);
+                return await SendWithRecoveryAsync(body, length, PutRecordBatchProtocol.Target, ParsePutResponse, records.Count, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -95,11 +83,24 @@ namespace NLog.Targets.Firehose.Internal
         public async Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken)
         {
             byte[] body = PutRecordBatchProtocol.DescribeRequest(deliveryStreamName);
-            return await SendWithRecoveryAsync(body, body.Length, PutRecordBatchProtocol.DescribeTarget, PutRecordBatchProtocol.ParseDescription, cancellationToken).ConfigureAwait(false);
+            return await SendWithRecoveryAsync(body, body.Length, PutRecordBatchProtocol.DescribeTarget, (responseBody, _) => PutRecordBatchProtocol.ParseDescription(responseBody), 0, cancellationToken).ConfigureAwait(false);
+        }
+
+        private static PutRecordBatchResult ParsePutResponse(byte[] responseBody, int count)
+        {
+            try
+            {
+                return PutRecordBatchProtocol.ParseResponse(responseBody, count);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                // Which records were taken is unknown: retry the call like a lost response.
+                throw new System.IO.IOException("PutRecordBatch answered 200 with a body that is not valid JSON", ex);
+            }
         }
 
         /// <summary>Sends the body, re-signing once after clock skew and once after refreshing refused credentials.</summary>
-        private async Task<T> SendWithRecoveryAsync<T>(byte[] body, int length, string amzTarget, Func<byte[], T> parse, CancellationToken cancellationToken)
+        private async Task<T> SendWithRecoveryAsync<T>(byte[] body, int length, string amzTarget, Func<byte[], int, T> parse, int count, CancellationToken cancellationToken)
         {
             bool clockCorrected = false;
             bool credentialsRefreshed = false;
@@ -107,7 +108,7 @@ namespace NLog.Targets.Firehose.Internal
             {
                 var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, length, amzTarget, cancellationToken).ConfigureAwait(false);
                 if (status == 200)
-                    return parse(responseBody);
+                    return parse(responseBody, count);
 
                 var (code, message) = PutRecordBatchProtocol.ParseError(responseBody, errorType);
                 var error = new FirehoseServiceException(status, code, message, requestId);

@@ -146,6 +146,7 @@ namespace NLog.Targets.Firehose.Internal
             {
                 Released?.Invoke(dropped);
                 DropsCounted?.Invoke(dropped.Count);
+                ReleaseAll(dropped);
             }
             available?.TrySetResult(true);
             return added;
@@ -173,6 +174,7 @@ namespace NLog.Targets.Firehose.Internal
             {
                 Released?.Invoke(dropped);
                 DropsCounted?.Invoke(dropped.Count);
+                ReleaseAll(dropped);
             }
             available?.TrySetResult(true);
             return added;
@@ -332,7 +334,15 @@ namespace NLog.Targets.Firehose.Internal
                 signal = TakeSignalLocked();
             }
             Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
+            ReleaseAll(records);
             signal?.TrySetResult(true); // room for calls again
+        }
+
+        /// <summary>The records are done with: their shares of pooled arrays go back (after <see cref="Released"/>, the last to look at them).</summary>
+        private static void ReleaseAll(IEnumerable<BufferedRecord> records)
+        {
+            foreach (var record in records)
+                record.Release();
         }
 
         /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
@@ -373,6 +383,7 @@ namespace NLog.Targets.Firehose.Internal
                             byLevel[Math.Min(record.Level, 5)]++;
                             _records--;
                             _bytes -= record.Cost;
+                            record.Release();
                         }
                         queue.Clear();
                     }

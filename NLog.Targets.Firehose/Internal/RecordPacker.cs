@@ -62,7 +62,7 @@ namespace NLog.Targets.Firehose.Internal
                     part.Span.CopyTo(data.AsSpan(offset));
                     offset += part.Length;
                 }
-                packed.Add(new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(data, 0, offset), level, records[first].Sequence, shared: false) { Pooled = true });
+                packed.Add(new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(data, 0, offset), level, records[first].Sequence, owner: null) { Pooled = true });
             }
             used = i;
             return packed;

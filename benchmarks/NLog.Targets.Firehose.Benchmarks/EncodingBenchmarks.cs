@@ -54,16 +54,27 @@ namespace NLog.Targets.Firehose.Benchmarks
                 var text = _slab.Text();
                 _layout.Render(e, text);
                 _encoder.TryEncode(text, e, _slab, out var data, out _, out _);
-                call.Add(new BufferedRecord("app-logs", data, 2, ++sequence, shared: true));
+                call.Add(new BufferedRecord("app-logs", data, 2, ++sequence, _slab.TakeCommitted()));
                 if (call.Count == FirehoseLimits.MaxRecordsPerCall)
                 {
                     length += Body(call);
-                    call.Clear();
+                    Release(call);
                 }
             }
             if (call.Count > 0)
+            {
                 length += Body(call);
+                Release(call);
+            }
             return length;
+        }
+
+        /// <summary>As an accepted call does: the records' shares of the pooled arrays go back.</summary>
+        private static void Release(List<BufferedRecord> call)
+        {
+            foreach (var record in call)
+                record.Release();
+            call.Clear();
         }
 
         private static int Body(List<BufferedRecord> call)
