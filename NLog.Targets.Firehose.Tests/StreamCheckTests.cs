@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -19,10 +18,11 @@ namespace NLog.Targets.Firehose.Tests
             target.CheckStreamAtStartup = true;
             using (var factory = Harness.Factory(target))
             {
-                var clock = Stopwatch.StartNew();
-                while (!log.Text.Contains(expected, StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(15))
-                    await Task.Delay(50);
+                var check = target.StreamCheck;
+                Assert.IsNotNull(check, "no check started");
+                await check!.WaitAsync(TimeSpan.FromSeconds(15)); // TimeoutException when the check does not finish
             }
+            StringAssert.Contains(log.Text, expected);
             return log.Text;
         }
 
@@ -92,6 +92,7 @@ namespace NLog.Targets.Firehose.Tests
 
                 Assert.AreEqual(1, standIn.Records("app-logs").Count, "delivered while the check still waits for its answer");
                 Assert.AreEqual(1, standIn.DescribeCalls);
+                Assert.IsFalse(target.StreamCheck!.IsCompleted);
             }
         }
 

@@ -492,6 +492,9 @@ namespace NLog.Targets.Firehose
         /// <summary>Events NLog's hand-over queue dropped (it was full).</summary>
         internal long NLogQueueDroppedEvents => Interlocked.Read(ref _nlogQueueDrops);
 
+        /// <summary>The start-up check of the stream, running or done (<see cref="CheckStreamAtStartup"/>); null when none started.</summary>
+        internal Task? StreamCheck { get; private set; }
+
         /// <summary>Test seam: runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         internal Action? BeforeTakeOver { get; set; }
 
@@ -508,7 +511,7 @@ namespace NLog.Targets.Firehose
             var cancel = new CancellationTokenSource();
             Interlocked.Exchange(ref _streamCheck, cancel)?.Cancel();
             var token = cancel.Token;
-            Task.Run(async () =>
+            StreamCheck = Task.Run(async () =>
             {
                 try
                 {
