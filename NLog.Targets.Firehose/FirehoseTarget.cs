@@ -538,8 +538,8 @@ namespace NLog.Targets.Firehose
                 }
                 finally
                 {
+                    // Not disposed: CloseTarget may still cancel it (a source without a timer holds nothing to release).
                     Interlocked.CompareExchange(ref _streamCheck, null, cancel);
-                    cancel.Dispose();
                 }
             });
         }
