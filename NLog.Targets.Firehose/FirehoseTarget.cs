@@ -489,6 +489,9 @@ namespace NLog.Targets.Firehose
                 InternalLogger.Warn("{0}: NLog's hand-over queue is full (queueLimit {1}): it drops its oldest events before they reach the target ({2} so far); they are counted in the drop summary", this, QueueLimit, count);
         }
 
+        /// <summary>PutRecordBatch calls made by the current pipeline (diagnostics).</summary>
+        internal long Calls => _loop?.Calls ?? 0;
+
         /// <summary>Events NLog's hand-over queue dropped (it was full).</summary>
         internal long NLogQueueDroppedEvents => Interlocked.Read(ref _nlogQueueDrops);
 

@@ -11,7 +11,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// </summary>
     internal static class Throughput
     {
-        /// <summary>Knobs for experiments, from environment variables: BENCH_LAYOUT, BENCH_NOSCOPE, BENCH_SLOTS, BENCH_HANDOVER, BENCH_TASKDELAY.</summary>
+        private static StandInProcess? _standIn;
+
+        /// <summary>Knobs for experiments, from environment variables: BENCH_LAYOUT, BENCH_NOSCOPE, BENCH_SLOTS, BENCH_HANDOVER, BENCH_TASKDELAY, BENCH_STANDIN (1: real HTTP into the stand-in in its own process).</summary>
         private static void Configure(FirehoseTarget target)
         {
             string? layout = Environment.GetEnvironmentVariable("BENCH_LAYOUT");
@@ -25,6 +27,11 @@ namespace NLog.Targets.Firehose.Benchmarks
             string? handOver = Environment.GetEnvironmentVariable("BENCH_HANDOVER");
             if (handOver != null)
                 target.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
+            if (_standIn != null)
+            {
+                target.ClientFactory = null; // the real client, over HTTP, into the stand-in's own process
+                target.ServiceUrl = _standIn.Url.ToString();
+            }
             string? delay = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
             if (delay != null)
                 target.TaskDelayMilliseconds = int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture);
@@ -33,6 +40,7 @@ namespace NLog.Targets.Firehose.Benchmarks
         public static void Print(TextWriter output, int count)
         {
             using var allocations = Environment.GetEnvironmentVariable("BENCH_ALLOCATIONS") != null ? new AllocationListener() : null;
+            using var standIn = _standIn = Environment.GetEnvironmentVariable("BENCH_STANDIN") == "1" ? StandInProcess.Start() : null;
             var control = Environment.GetEnvironmentVariable("BENCH_CONTROL") == "async-null"
                 ? new NLog.Targets.Wrappers.AsyncTargetWrapper(new NLog.Targets.NullTarget("null") { FormatMessage = true, Layout = Events.JsonLayout() }) { Name = "async", QueueLimit = 200_000, OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard }
                 : null;
@@ -54,7 +62,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             var logged = clock.Elapsed;
             factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
-            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB");
+            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB, dropped in NLog's queue {target.NLogQueueDroppedEvents:N0}, calls {target.Calls:N0}");
             if (rate != null)
                 output.WriteLine($"paced at {rate} events/s: {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / count * 1000:0} ms of CPU per 1,000 events, including the pacing loop");
             allocations?.Print(output);
