@@ -142,12 +142,7 @@ namespace NLog.Targets.Firehose.Internal
                 added = AddLocked(record, beyondBounds, ref dropped);
                 available = added ? TakeSignalLocked() : null;
             }
-            if (dropped != null)
-            {
-                Released?.Invoke(dropped);
-                DropsCounted?.Invoke(dropped.Count);
-                ReleaseAll(dropped);
-            }
+            AfterDrops(dropped);
             available?.TrySetResult(true);
             return added;
         }
@@ -170,12 +165,7 @@ namespace NLog.Targets.Firehose.Internal
                 }
                 available = added > 0 ? TakeSignalLocked() : null;
             }
-            if (dropped != null)
-            {
-                Released?.Invoke(dropped);
-                DropsCounted?.Invoke(dropped.Count);
-                ReleaseAll(dropped);
-            }
+            AfterDrops(dropped);
             available?.TrySetResult(true);
             return added;
         }
@@ -336,6 +326,16 @@ namespace NLog.Targets.Firehose.Internal
             Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
             ReleaseAll(records);
             signal?.TrySetResult(true); // room for calls again
+        }
+
+        /// <summary>Outside the lock: reports what the bounds dropped (journal, meter), then releases it.</summary>
+        private void AfterDrops(List<BufferedRecord>? dropped)
+        {
+            if (dropped is null)
+                return;
+            Released?.Invoke(dropped);
+            DropsCounted?.Invoke(dropped.Count);
+            ReleaseAll(dropped);
         }
 
         /// <summary>The records are done with: their shares of pooled arrays go back (after <see cref="Released"/>, the last to look at them).</summary>
