@@ -158,8 +158,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     public long TotalRecords => _streams.Values.Sum(q => (long)q.Count);
 
     /// <summary>
-    /// How long credentials issued by the stand-in's STS are valid. The AWS SDK refreshes them 15 minutes before they
-    /// expire, so a lifetime a few seconds above that makes a test see a refresh soon.
+    /// How long credentials issued by the stand-in's STS and SSO portal are valid (their answer's expiration).
     /// </summary>
     public TimeSpan IssuedCredentialsLifetime { get; set; } = TimeSpan.FromHours(1);
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net.Http;
+using System.Security.Cryptography;
 using System.Text;
 using Amazon;
 using Amazon.Runtime;
@@ -11,22 +12,67 @@ using NLog.Targets.Firehose.StandIn;
 
 namespace NLog.Targets.Firehose.Tests
 {
-    /// <summary>The SigV4 test vector from FIREHOSE.md, through the AWS SDK's signer and through the stand-in's verifier.</summary>
+    /// <summary>
+    /// The Firehose SigV4 vector (FIREHOSE.md) and where its expected value comes from: <see cref="ReferenceSigV4"/>, a
+    /// few lines written from AWS's description of SigV4, independent of the signer the library uses (AWSSDK.Core) and of
+    /// the stand-in's verifier. It is first checked against signatures AWS itself published (below), then computes the
+    /// Firehose vector; the SDK's signer and the stand-in's verifier must both agree with it. (botocore gives the same
+    /// Firehose signature, as FIREHOSE.md notes.)
+    /// </summary>
     [TestClass]
     public class SigV4Tests
     {
+        private const string Secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"; // AWS's documentation example secret
         private const string Body = "{\"DeliveryStreamName\":\"s\",\"Records\":[{\"Data\":\"aGVsbG8K\"}]}";
         private const string ExpectedSignature = "779541eb6d110061780f8fecffe6beda1641585ae80a0b0be060f737e1ccb45c";
 
+        private static readonly Dictionary<string, string> FirehoseHeaders = new Dictionary<string, string>
+        {
+            ["content-type"] = "application/x-amz-json-1.1",
+            ["host"] = "firehose.us-east-1.amazonaws.com",
+            ["x-amz-content-sha256"] = Hex(SHA256.HashData(Encoding.UTF8.GetBytes(Body))),
+            ["x-amz-date"] = "20250101T000000Z",
+            ["x-amz-target"] = "Firehose_20150804.PutRecordBatch",
+        };
+
         [TestMethod]
-        public void AwsSigV4Signer_TestVector_MatchesDocumentedSignature()
+        public void ReferenceSigner_AwsPublishedExamples_ReproducesTheirSignatures()
+        {
+            // AWS SigV4 test suite, case "get-vanilla-query-order-key-case" (docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html):
+            // GET /?Param2=value2&Param1=value1, Host example.amazonaws.com, 20150830T123600Z, us-east-1, service "service".
+            Assert.AreEqual("b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500", ReferenceSigV4.Sign(
+                "GET", "/", "Param1=value1&Param2=value2",
+                new Dictionary<string, string> { ["host"] = "example.amazonaws.com", ["x-amz-date"] = "20150830T123600Z" },
+                Array.Empty<byte>(), "20150830T123600Z", "us-east-1", "service", Secret));
+
+            // AWS General Reference, "Signed Signature Version 4 Requests Examples": IAM ListUsers as a POST with a form body.
+            Assert.AreEqual("ced6826de92d2bdeed8f846f0bf508e8559e98e4b0199114b84c54174deb456c", ReferenceSigV4.Sign(
+                "POST", "/", string.Empty,
+                new Dictionary<string, string>
+                {
+                    ["content-type"] = "application/x-www-form-urlencoded; charset=utf-8",
+                    ["host"] = "iam.amazonaws.com",
+                    ["x-amz-date"] = "20110909T233600Z",
+                },
+                Encoding.UTF8.GetBytes("Action=ListUsers&Version=2010-05-08"), "20110909T233600Z", "us-east-1", "iam", Secret));
+        }
+
+        [TestMethod]
+        public void ReferenceSigner_FirehoseVector_IsTheDocumentedSignature()
+        {
+            Assert.AreEqual(ExpectedSignature, ReferenceSigV4.Sign("POST", "/", string.Empty, FirehoseHeaders, Encoding.UTF8.GetBytes(Body),
+                "20250101T000000Z", "us-east-1", "firehose", Secret));
+        }
+
+        [TestMethod]
+        public void AwsSigV4Signer_TestVector_MatchesTheReferenceSignature()
         {
             var request = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = new Uri("https://firehose.us-east-1.amazonaws.com/"), Content = Encoding.UTF8.GetBytes(Body) };
             request.Headers["Content-Type"] = "application/x-amz-json-1.1";
             request.Headers["X-Amz-Target"] = "Firehose_20150804.PutRecordBatch";
             var result = AWSSigV4Signer.Sign(request, new AWSSigV4Parameters
             {
-                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", Secret),
                 Region = RegionEndpoint.USEast1,
                 Service = "firehose",
                 SignPayload = true,
@@ -38,19 +84,35 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void StandInVerifier_TestVector_ComputesDocumentedSignature()
+        public void StandInVerifier_TestVector_ComputesTheReferenceSignature()
         {
-            var headers = new Dictionary<string, string>
-            {
-                ["content-type"] = "application/x-amz-json-1.1",
-                ["host"] = "firehose.us-east-1.amazonaws.com",
-                ["x-amz-content-sha256"] = SigV4Verifier.HashHex(Encoding.UTF8.GetBytes(Body)),
-                ["x-amz-date"] = "20250101T000000Z",
-                ["x-amz-target"] = "Firehose_20150804.PutRecordBatch",
-            };
-            string signature = SigV4Verifier.ComputeSignature("POST", "/", string.Empty, headers, headers.Keys, headers["x-amz-content-sha256"],
-                "20250101T000000Z", "us-east-1", "firehose", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+            string signature = SigV4Verifier.ComputeSignature("POST", "/", string.Empty, FirehoseHeaders, FirehoseHeaders.Keys, FirehoseHeaders["x-amz-content-sha256"],
+                "20250101T000000Z", "us-east-1", "firehose", Secret);
             Assert.AreEqual(ExpectedSignature, signature);
+        }
+
+        private static string Hex(byte[] bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
+
+        /// <summary>SigV4 as AWS describes it (canonical request, string to sign, derived key), for the tests only.</summary>
+        private static class ReferenceSigV4
+        {
+            public static string Sign(string method, string path, string canonicalQuery, IDictionary<string, string> headers, byte[] payload,
+                string amzDate, string region, string service, string secret)
+            {
+                var names = headers.Keys.Select(k => k.ToLowerInvariant()).OrderBy(k => k, StringComparer.Ordinal).ToList();
+                var canonicalHeaders = new StringBuilder();
+                foreach (string name in names)
+                    canonicalHeaders.Append(name).Append(':').Append(headers[name].Trim()).Append('\n');
+                string canonicalRequest = string.Join("\n", method, path, canonicalQuery, canonicalHeaders.ToString(), string.Join(";", names),
+                    Hex(SHA256.HashData(payload)));
+                string date = amzDate.Substring(0, 8);
+                string scope = $"{date}/{region}/{service}/aws4_request";
+                string stringToSign = string.Join("\n", "AWS4-HMAC-SHA256", amzDate, scope, Hex(SHA256.HashData(Encoding.UTF8.GetBytes(canonicalRequest))));
+                byte[] key = Encoding.UTF8.GetBytes("AWS4" + secret);
+                foreach (string part in new[] { date, region, service, "aws4_request" })
+                    key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(part));
+                return Hex(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(stringToSign)));
+            }
         }
     }
 }
