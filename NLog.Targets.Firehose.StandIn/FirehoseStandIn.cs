@@ -44,6 +44,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private int _issued;
     private readonly ConcurrentQueue<(string?, string?, string?)> _ssoCalls = new();
     private int _describeCalls;
+    private readonly TaskCompletionSource _firstDescribe = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, (string Status, string Type)> _streamStates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
     private readonly ConcurrentQueue<CallRecord> _calls = new();
@@ -168,6 +169,9 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>DescribeDeliveryStream calls seen.</summary>
     public int DescribeCalls => _describeCalls;
 
+    /// <summary>Completes when the first DescribeDeliveryStream call arrives (a signal for tests).</summary>
+    public Task FirstDescribe => _firstDescribe.Task;
+
     /// <summary>How long DescribeDeliveryStream takes to answer.</summary>
     public TimeSpan DescribeDelay { get; set; }
 
@@ -212,7 +216,16 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
         var faults = Faults;
         if (faults.ResponseDelay > TimeSpan.Zero)
-            await Task.Delay(faults.ResponseDelay).ConfigureAwait(false);
+        {
+            try
+            {
+                await Task.Delay(faults.ResponseDelay, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the client gave up (or was killed) while the call was held
+            }
+        }
         if (context.RequestAborted.IsCancellationRequested)
             return; // the client gave up before the service looked at the call: nothing stored
 
@@ -518,6 +531,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private async Task DescribeAsync(HttpContext context, byte[] body)
     {
         Interlocked.Increment(ref _describeCalls);
+        _firstDescribe.TrySetResult();
         if (DescribeDelay > TimeSpan.Zero)
         {
             try

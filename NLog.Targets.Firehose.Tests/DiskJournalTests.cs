@@ -71,6 +71,22 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void Abandon_AppendedSinceTheLastFlush_LostAsInAKilledProcess()
+        {
+            // Abandon stands for kill -9 in these tests: it must not push the streams' own buffers to disk as closing does.
+            var first = Journal();
+            Assert.IsTrue(first.Open());
+            first.Append(Record(0));
+            first.Flush();
+            first.Append(Record(1)); // still in the file stream's buffer
+            first.Abandon();
+
+            var (second, recovered) = Restart();
+            CollectionAssert.AreEqual(new[] { "{\"Seq\":0}\n" }, Texts(recovered), "only what was flushed survives: " + string.Join(",", Texts(recovered)));
+            second.Close();
+        }
+
+        [TestMethod]
         public void Recover_RecoveredRecordsAcknowledged_SegmentDeletedAndNothingRecoveredNextTime()
         {
             WriteThenDie(5);

@@ -172,12 +172,41 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public async Task KilledAKnownTimeAfterTheLastHandOver_EveryEventOlderThanTheFlushIntervalComesBack()
+        {
+            // bufferFlushInterval's promise, without looking at the files first: the child kills itself 5 intervals after
+            // the target took its last event; everything handed over at least one interval before the kill must survive.
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.BeginOutage(TimeSpan.FromMinutes(10));
+            const int count = 3000; // ~600 KB of frames: far more than the file stream's own 64 KiB buffer
+            const double interval = 0.5;
+
+            using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.5"), count, eventsPerMillisecond: 0, killAfterTakenSeconds: 5 * interval))
+            {
+                child.WaitForOutput("TAKEN " + count);
+                child.WaitForExit();
+            }
+            Assert.AreEqual(0, standIn.Records("app-logs").Count, "nothing got through the outage");
+
+            standIn.Faults.Clear();
+            using (var factory = Harness.Factory(Target(standIn)))
+                factory.Flush();
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), count));
+        }
+
+        [TestMethod]
         public async Task KilledWhileDelivering_RestartDeliversEverythingDuplicatingOnlyTheCallsInFlight()
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
-            standIn.Faults.ResponseDelay = TimeSpan.FromMilliseconds(200); // about 5,000 records/s with 2 calls in flight
             standIn.Faults.FailedRecordRate = 0.1;
+            // From the tenth call on, calls are held unanswered until the kill: the child is killed while delivering, with
+            // some records delivered and calls in flight, however fast or slow the machine.
+            var faults = standIn.Faults;
+            bool holding = true;
+            standIn.RequestReceived += n => { if (n >= 10 && Volatile.Read(ref holding)) faults.ResponseDelay = TimeSpan.FromMinutes(10); };
             const int count = 30_000; // one segment (8 MiB): it stays on disk until the kill, so the test can see every record reach it
             const int maxConcurrentRequests = 2;
 
@@ -191,6 +220,7 @@ namespace NLog.Targets.Firehose.Tests
             int beforeKill = standIn.Records("app-logs").Count;
             Assert.IsTrue(beforeKill > 0, "some were delivered before the kill");
 
+            Volatile.Write(ref holding, false);
             standIn.Faults.Clear();
             using (var factory = Harness.Factory(Target(standIn)))
                 factory.Flush();

@@ -82,7 +82,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
-            standIn.DescribeDelay = TimeSpan.FromSeconds(30);
+            standIn.DescribeDelay = TimeSpan.FromMinutes(10); // answered only if the test outlives it; closing the target cancels the call
             var target = StandInHarness.Target(standIn);
             target.CheckStreamAtStartup = true;
             using (var factory = Harness.Factory(target))
@@ -91,6 +91,7 @@ namespace NLog.Targets.Firehose.Tests
                 factory.Flush();
 
                 Assert.AreEqual(1, standIn.Records("app-logs").Count, "delivered while the check still waits for its answer");
+                await standIn.FirstDescribe.WaitAsync(TimeSpan.FromSeconds(60)); // the check runs in the background: wait until it asked
                 Assert.AreEqual(1, standIn.DescribeCalls);
                 Assert.IsFalse(target.StreamCheck!.IsCompleted);
             }

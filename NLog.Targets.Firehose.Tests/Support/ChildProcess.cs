@@ -22,7 +22,14 @@ namespace NLog.Targets.Firehose.Tests.Support
             process.BeginErrorReadLine();
         }
 
-        public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond = 0, params (string Name, string? Value)[] environment)
+        public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond = 0, params (string Name, string? Value)[] environment) =>
+            Start(configPath, count, eventsPerMillisecond, killAfterTakenSeconds: -1, environment);
+
+        /// <summary>
+        /// Starts the child; with <paramref name="killAfterTakenSeconds"/> ≥ 0 it kills itself (SIGKILL) that long after its
+        /// target took the last event (it prints <c>TAKEN n</c> then).
+        /// </summary>
+        public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond, double killAfterTakenSeconds, params (string Name, string? Value)[] environment)
         {
             string dll = Path.Combine(AppContext.BaseDirectory, "NLog.Targets.Firehose.Tests.Child.dll");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -30,6 +37,8 @@ namespace NLog.Targets.Firehose.Tests.Support
             start.ArgumentList.Add(configPath);
             start.ArgumentList.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             start.ArgumentList.Add(eventsPerMillisecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (killAfterTakenSeconds >= 0)
+                start.ArgumentList.Add(killAfterTakenSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
             foreach (var (name, value) in environment)
                 start.Environment[name] = value;
             return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException("the child process did not start"));
@@ -39,8 +48,16 @@ namespace NLog.Targets.Firehose.Tests.Support
 
         public void WaitForOutput(string line)
         {
-            bool seen = SpinWait.SpinUntil(() => _output.Contains(line) || _process.HasExited, TimeSpan.FromSeconds(60));
-            Assert.IsTrue(seen && !_process.HasExited, $"the child did not say '{line}': {string.Join(" | ", _output)}");
+            SpinWait.SpinUntil(() => _output.Contains(line) || _process.HasExited, TimeSpan.FromSeconds(120));
+            if (_process.HasExited)
+                _process.WaitForExit(); // its last output lines are read to the end
+            Assert.IsTrue(_output.Contains(line), $"the child did not say '{line}': {string.Join(" | ", _output)}");
+        }
+
+        /// <summary>Waits until the child ended by itself.</summary>
+        public void WaitForExit()
+        {
+            Assert.IsTrue(_process.WaitForExit(120_000), $"the child did not end: {string.Join(" | ", _output)}");
         }
 
         /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no handler runs, nothing is flushed.</summary>

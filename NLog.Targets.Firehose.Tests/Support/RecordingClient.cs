@@ -99,6 +99,20 @@ namespace NLog.Targets.Firehose.Tests.Support
             };
         }
 
+        /// <summary>
+        /// Flushes and asserts the flush completed by itself: <c>LogFactory.Flush(TimeSpan)</c> returns quietly when its
+        /// timeout passes, so a flush that hangs until then would look like one that returned.
+        /// </summary>
+        public static void FlushCompletes(LogFactory factory, TimeSpan timeout)
+        {
+            var done = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            factory.Flush(ex => done.TrySetResult(ex), timeout);
+            Microsoft.VisualStudio.TestTools.UnitTesting.Assert.IsTrue(done.Task.Wait(timeout + TimeSpan.FromSeconds(30)), "the flush never called back");
+            Microsoft.VisualStudio.TestTools.UnitTesting.Assert.IsNull(done.Task.Result,
+                $"the flush did not complete by itself; after {clock.Elapsed.TotalSeconds:0.0} s it ended with: {done.Task.Result}");
+        }
+
         public static LogFactory Factory(Targets.Target target)
         {
             var factory = new LogFactory();

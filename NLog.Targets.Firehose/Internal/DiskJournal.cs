@@ -344,21 +344,40 @@ namespace NLog.Targets.Firehose.Internal
 
         public void Dispose() => Close();
 
-        /// <summary>Test seam: lets go of the files as a killed process does (what was written stays, nothing is deleted).</summary>
+        /// <summary>
+        /// Test seam: lets go of the files as a killed process does. What reached the operating system stays; what is still
+        /// in the file streams' own buffers (appended since the last <see cref="Flush"/>) is lost, and nothing is deleted.
+        /// </summary>
         internal void Abandon()
         {
             lock (_lock)
             {
                 foreach (var segment in _segments)
                 {
-                    segment.Data?.Flush(false);
-                    CloseFiles(segment);
+                    AbandonFile(segment.Data, segment.BasePath + ".seg");
+                    AbandonFile(segment.Acks, segment.BasePath + ".ack");
+                    segment.Data = null;
+                    segment.Acks = null;
                     segment.Lock?.Dispose();
                 }
                 _segments.Clear();
                 _current = null;
                 _failed = true;
             }
+        }
+
+        /// <summary>
+        /// Closes a file as a kill would leave it: the length the operating system has (what a stat sees) is kept, and
+        /// the bytes the stream still buffered, which disposing it writes, are cut off again.
+        /// </summary>
+        private static void AbandonFile(FileStream? file, string path)
+        {
+            if (file is null)
+                return;
+            long onDisk = new FileInfo(path).Length;
+            file.Dispose();
+            using var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            truncate.SetLength(onDisk);
         }
 
         private void Finish(JournalSegment segment)
