@@ -17,11 +17,21 @@ namespace NLog.Targets.Firehose.Tests
     public sealed class BadInputTests
     {
         [TestMethod]
-        public async Task EveryKindOfBadInput_NothingEscapesEveryRecordValidAndTheTargetKeepsDelivering()
+        [DataRow(false, DisplayName = "default layout (rendered by NLog on the logging thread)")]
+        [DataRow(true, DisplayName = "thread-agnostic layout (rendered by the target)")]
+        public async Task EveryKindOfBadInput_NothingEscapesEveryRecordValidAndTheTargetKeepsDelivering(bool threadAgnostic)
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
             var target = StandInHarness.Target(standIn);
+            if (threadAgnostic)
+            {
+                var layout = new NLog.Layouts.JsonLayout { IncludeEventProperties = true, MaxRecursionLimit = 2 };
+                layout.Attributes.Add(new NLog.Layouts.JsonAttribute("logger", "${logger}"));
+                layout.Attributes.Add(new NLog.Layouts.JsonAttribute("message", "${message}"));
+                layout.Attributes.Add(new NLog.Layouts.JsonAttribute("exception", "${exception:format=toString}"));
+                target.Layout = layout;
+            }
             using var capture = new InternalLogCapture(LogLevel.Warn);
             var badInputs = new (string Name, Action<Logger> Log)[]
             {
@@ -44,6 +54,7 @@ namespace NLog.Targets.Firehose.Tests
 
             using (var factory = Harness.Factory(target))
             {
+                factory.ThrowExceptions = true; // NLog would otherwise swallow what the target throws, and this test could not fail
                 var logger = factory.GetLogger("Bad");
                 for (int i = 0; i < badInputs.Length; i++)
                 {
@@ -88,7 +99,7 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
             standIn.Faults.FailedRecordRate = 0.1;
-            using var factory = new LogFactory();
+            using var factory = new LogFactory { ThrowExceptions = true }; // nothing the target throws is swallowed by NLog
             LoggingConfiguration NewConfiguration()
             {
                 var configuration = new LoggingConfiguration(factory);
