@@ -53,6 +53,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly object _randomLock = new();
     private long _requests;
     private long _recordsStoredThenDropped;
+    private readonly ConcurrentQueue<byte[]> _storedThenDropped = new();
 
     private FirehoseStandIn(WebApplication app, int seed)
     {
@@ -96,6 +97,9 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// the client cannot know they arrived, so it sends them again. Exactly this many duplicates are expected.
     /// </summary>
     public long RecordsStoredThenDropped => Interlocked.Read(ref _recordsStoredThenDropped);
+
+    /// <summary>The records behind <see cref="RecordsStoredThenDropped"/>: each one the client must send again.</summary>
+    public IReadOnlyCollection<byte[]> StoredThenDroppedRecords => _storedThenDropped.ToArray();
 
     /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -316,11 +320,13 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         }
 
         int failed = 0;
+        List<bool> stored;
         using var responseBody = new MemoryStream();
         using (var writer = new Utf8JsonWriter(responseBody))
         {
             writer.WriteStartObject();
             var entries = new List<bool>(records.Count);
+            stored = entries;
             foreach (var record in records)
             {
                 bool fail = Chance(faults.FailedRecordRate);
@@ -354,7 +360,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, failed > 0 ? $"partial:{failed}" : "ok", accessKey!, userAgent, sessionToken));
         if (Chance(faults.DropAfterProcessingRate))
         {
-            Interlocked.Add(ref _recordsStoredThenDropped, records.Count - failed);
+            StoredThenDropped(records, stored);
             context.Abort();
             return;
         }
@@ -367,7 +373,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 // the client timed out after the records were stored: it will send them again
-                Interlocked.Add(ref _recordsStoredThenDropped, records.Count - failed);
+                StoredThenDropped(records, stored);
                 return;
             }
         }
@@ -611,6 +617,18 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         foreach (var entry in root.GetProperty("Records").EnumerateArray())
             records.Add(entry.GetProperty("Data").GetBytesFromBase64());
         return (stream, records);
+    }
+
+    private void StoredThenDropped(List<byte[]> records, List<bool> failed)
+    {
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (!failed[i])
+            {
+                _storedThenDropped.Enqueue(records[i]);
+                Interlocked.Increment(ref _recordsStoredThenDropped);
+            }
+        }
     }
 
     private bool Chance(double rate) => rate > 0 && NextRandom() < rate;

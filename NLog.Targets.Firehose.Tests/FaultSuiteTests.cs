@@ -8,8 +8,9 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>
-    /// One fault at a time on the loopback stand-in, counted exactly: every event delivered, duplicates exactly the
-    /// records of calls the stand-in stored but the client could not know about, nothing dropped.
+    /// One fault at a time on the loopback stand-in, counted exactly: every event delivered, duplicates only from calls
+    /// whose outcome the client could not know (compared as sets of sequence numbers), nothing dropped. Faults are at least
+    /// 5 times the 1 s request timeout, so they are told apart from a slow machine.
     /// </summary>
     [TestClass]
     public sealed class FaultSuiteTests
@@ -28,6 +29,7 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await FirehoseStandIn.StartAsync(seed: fault.Sum(c => c));
             standIn.CreateStream("app-logs");
             var target = StandInHarness.Target(standIn);
+            var recorder = AmbiguousCallRecorder.Attach(target);
             target.RequestTimeoutSeconds = 1;
             target.RetryTimeLimitSeconds = 1;
             target.MaxPauseSeconds = 1;
@@ -39,8 +41,8 @@ namespace NLog.Targets.Firehose.Tests
                 case "throttled calls": faults.ThrottleCallRate = 0.5; break;
                 case "per-record failures": faults.FailedRecordRate = 0.5; break;
                 case "5xx": faults.InternalErrorRate = 0.3; break;
-                case "slow responses before processing": faults.ResponseDelay = TimeSpan.FromMilliseconds(1500); LiftTheDelayAfterTwentyCalls(); break;
-                case "slow responses after processing": faults.SlowAfterProcessingRate = 0.2; faults.SlowAfterProcessingDelay = TimeSpan.FromSeconds(3); break;
+                case "slow responses before processing": faults.ResponseDelay = TimeSpan.FromSeconds(5); LiftTheDelayAfterTwentyCalls(); break;
+                case "slow responses after processing": faults.SlowAfterProcessingRate = 0.2; faults.SlowAfterProcessingDelay = TimeSpan.FromSeconds(5); break;
                 case "dropped connections before processing": faults.DropConnectionRate = 0.3; break;
                 case "dropped connections after processing": faults.DropAfterProcessingRate = 0.2; break;
                 case "long outage": faults.BeginOutage(TimeSpan.FromSeconds(4)); break;
@@ -61,7 +63,7 @@ namespace NLog.Targets.Firehose.Tests
                 factory.Flush(TimeSpan.FromSeconds(60));
             }
 
-            StandInHarness.AssertAllDeliveredDuplicatesOnlyFromLostAnswers(standIn, "app-logs", total, fault + ": ");
+            StandInHarness.AssertAllDeliveredDuplicatesOnlyFromLostAnswers(standIn, "app-logs", total, recorder(), fault + ": ");
             Assert.AreEqual(total, target.DeliveredEvents, $"{fault}: delivered as the target counts it");
             Assert.AreEqual(0, target.QueueDroppedEvents + target.DroppedEvents + target.UndeliveredAtClose + target.RejectedEvents, $"{fault}: nothing dropped");
             if (fault.Contains("after processing", StringComparison.Ordinal))
