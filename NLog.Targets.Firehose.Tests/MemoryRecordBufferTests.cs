@@ -16,6 +16,43 @@ namespace NLog.Targets.Firehose.Tests
 
         private static MemoryRecordBuffer Buffer(long maxBytes = long.MaxValue, int maxRecords = int.MaxValue) => new MemoryRecordBuffer(maxBytes, maxRecords, () => new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
 
+        /// <summary>The calls the delivery pipeline would make of <paramref name="sizes"/>: TakeCall with the service's limits, each completed.</summary>
+        private List<int> Calls(IEnumerable<int> sizes)
+        {
+            var buffer = new MemoryRecordBuffer(64L * 1024 * 1024, 200_000, () => DateTime.UtcNow); // the target's default bounds
+            foreach (int size in sizes)
+                Assert.IsTrue(buffer.Add(Record(LogLevel.Info, size)));
+            var calls = new List<int>();
+            while (true)
+            {
+                var call = buffer.TakeCall(None, FirehoseLimits.MaxRecordsPerCall, FirehoseLimits.MaxBytesPerCall);
+                if (call.Count == 0)
+                    return calls;
+                Assert.IsTrue(call.Sum(r => (long)r.Data.Length) <= FirehoseLimits.MaxBytesPerCall);
+                calls.Add(call.Count);
+                buffer.Complete(call);
+            }
+        }
+
+        [TestMethod]
+        public void TakeCall_500Records_OneCall() => CollectionAssert.AreEqual(new[] { 500 }, Calls(Enumerable.Repeat(10, 500)));
+
+        [TestMethod]
+        public void TakeCall_501Records_SplitsAt500() => CollectionAssert.AreEqual(new[] { 500, 1 }, Calls(Enumerable.Repeat(10, 501)));
+
+        [TestMethod]
+        public void TakeCall_Exactly4000000Bytes_OneCall() => CollectionAssert.AreEqual(new[] { 4 }, Calls(Enumerable.Repeat(1_000_000, 4)));
+
+        [TestMethod]
+        public void TakeCall_OneByteOver4000000Bytes_Splits() => CollectionAssert.AreEqual(new[] { 4, 1 }, Calls(Enumerable.Repeat(1_000_000, 4).Append(1)));
+
+        [TestMethod]
+        public void TakeCall_LargestRecords_ThreeOf1024000BytesPerCall() =>
+            CollectionAssert.AreEqual(new[] { 3, 3, 3 }, Calls(Enumerable.Repeat(FirehoseLimits.MaxRecordBytes, 9)));
+
+        [TestMethod]
+        public void TakeCall_NoRecords_NoCall() => Assert.AreEqual(0, Calls(Enumerable.Empty<int>()).Count);
+
         [TestMethod]
         public void Take_MixedLevels_OldestFirstAcrossLevels()
         {

@@ -11,16 +11,25 @@ namespace NLog.Targets.Firehose.Tests
     [TestClass]
     public class PutRecordBatchProtocolTests
     {
+        /// <summary>The body as the HTTP client writes it: into a (pooled, so larger) array, sized by RequestLength.</summary>
+        private static byte[] Body(string stream, IReadOnlyList<BufferedRecord> records)
+        {
+            int length = PutRecordBatchProtocol.RequestLength(stream, records);
+            var destination = new byte[length + 100];
+            Assert.AreEqual(length, PutRecordBatchProtocol.WriteRequest(stream, records, destination));
+            return destination.AsSpan(0, length).ToArray();
+        }
+
         [TestMethod]
-        public void SerializeRequest_WritesStreamAndBase64OfEachRecordOnce()
+        public void WriteRequest_WritesStreamAndBase64OfEachRecordOnce()
         {
             var records = new List<BufferedRecord> { new BufferedRecord("app-logs", Encoding.UTF8.GetBytes("hello\n"), 2, 0), new BufferedRecord("app-logs", new byte[] { 0, 255, 10 }, 2, 1) };
-            byte[] body = PutRecordBatchProtocol.SerializeRequest("app-logs", records);
+            byte[] body = Body("app-logs", records);
             Assert.AreEqual("{\"DeliveryStreamName\":\"app-logs\",\"Records\":[{\"Data\":\"aGVsbG8K\"},{\"Data\":\"AP8K\"}]}", Encoding.UTF8.GetString(body));
         }
 
         [TestMethod]
-        public void SerializeRequest_EveryPaddingAndSize_ExactlyWhatAJsonWriterWrites()
+        public void WriteRequest_EveryPaddingAndSize_ExactlyWhatAJsonWriterWrites()
         {
             var random = new Random(7);
             var records = Enumerable.Range(0, 40).Select(i =>
@@ -30,7 +39,7 @@ namespace NLog.Targets.Firehose.Tests
                 return new BufferedRecord("Stream_1.a-b", data, 2, i);
             }).ToList();
 
-            byte[] body = PutRecordBatchProtocol.SerializeRequest("Stream_1.a-b", records);
+            byte[] body = Body("Stream_1.a-b", records);
 
             var expected = new System.IO.MemoryStream();
             using (var writer = new Utf8JsonWriter(expected))

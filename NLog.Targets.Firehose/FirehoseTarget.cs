@@ -46,7 +46,6 @@ namespace NLog.Targets.Firehose
         private long _handedOver;
         private long _deliveredBefore;
         private long _rejectedBefore;
-        private long _recordsBefore;
         private long _billedUnitsBefore;
         private long _queueDroppedBefore;
         private long _undeliveredAtClose;
@@ -276,9 +275,6 @@ namespace NLog.Targets.Firehose
 
         /// <summary>Events Firehose accepted.</summary>
         internal long DeliveredEvents => Interlocked.Read(ref _deliveredBefore) + (_loop?.Delivered ?? 0);
-
-        /// <summary>Firehose records accepted: events, or packed records with <see cref="RecordPacking"/>.</summary>
-        internal long FirehoseRecords => Interlocked.Read(ref _recordsBefore) + (_loop?.Records ?? 0);
 
         /// <summary>Billed 5 KB units of the records accepted.</summary>
         internal long BilledUnits => Interlocked.Read(ref _billedUnitsBefore) + (_loop?.BilledUnits ?? 0);
@@ -637,7 +633,6 @@ namespace NLog.Targets.Firehose
             {
                 Interlocked.Add(ref _deliveredBefore, loop.Delivered);
                 Interlocked.Add(ref _rejectedBefore, loop.Rejected);
-                Interlocked.Add(ref _recordsBefore, loop.Records);
                 Interlocked.Add(ref _billedUnitsBefore, loop.BilledUnits);
             }
 

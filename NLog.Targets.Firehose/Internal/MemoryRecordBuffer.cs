@@ -55,7 +55,6 @@ namespace NLog.Targets.Firehose.Internal
         private long _bytes;
         private long _peakBytes;
         private int _records;
-        private int _queuedRecords;
         private long _takenBytes;
         private TaskCompletionSource<bool> _available = NewSignal();
         private bool _watched;
@@ -91,16 +90,6 @@ namespace NLog.Targets.Firehose.Internal
             {
                 lock (_lock)
                     return _peakBytes;
-            }
-        }
-
-        /// <summary>Records queued (not taken).</summary>
-        public int QueuedRecords
-        {
-            get
-            {
-                lock (_lock)
-                    return _queuedRecords;
             }
         }
 
@@ -187,7 +176,6 @@ namespace NLog.Targets.Firehose.Internal
                 }
                 victimQueue!.RemoveFirst();
                 _records--;
-                _queuedRecords--;
                 _bytes -= victim.Cost;
                 CountDrop(victim.Level);
                 (dropped ??= new List<BufferedRecord>()).Add(victim);
@@ -197,7 +185,6 @@ namespace NLog.Targets.Firehose.Internal
                 record.Detach();
             QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
             _records++;
-            _queuedRecords++;
             _bytes += record.Cost;
             if (_bytes > _peakBytes)
                 _peakBytes = _bytes;
@@ -273,7 +260,6 @@ namespace NLog.Targets.Firehose.Internal
                     _takenBytes += next.First.Cost;
                     call.Add(next.First);
                     next.RemoveFirst();
-                    _queuedRecords--;
                 }
             }
             return call;
@@ -360,7 +346,6 @@ namespace NLog.Targets.Firehose.Internal
                     if (_detaching)
                         record.Detach();
                     QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
-                    _queuedRecords++;
                     _takenBytes -= record.Cost;
                 }
                 signal = TakeSignalLocked();
@@ -388,7 +373,6 @@ namespace NLog.Targets.Firehose.Internal
                         queue.Clear();
                     }
                 }
-                _queuedRecords = 0;
             }
             return byLevel;
         }

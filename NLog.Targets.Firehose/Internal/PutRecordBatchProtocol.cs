@@ -19,18 +19,6 @@ namespace NLog.Targets.Firehose.Internal
         private static readonly byte[] DataClose = System.Text.Encoding.ASCII.GetBytes("\"}");
         private static readonly byte[] Tail = System.Text.Encoding.ASCII.GetBytes("]}");
 
-        /// <summary>
-        /// Writes <c>{"DeliveryStreamName":"…","Records":[{"Data":"&lt;base64&gt;"},…]}</c> into one array of exactly the
-        /// body's size: each record's bytes are base64-encoded once, straight into it, with no intermediate buffers.
-        /// The stream name needs no JSON escaping (1-64 characters of <c>[a-zA-Z0-9_.-]</c>, checked before it gets here).
-        /// </summary>
-        public static byte[] SerializeRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
-        {
-            var body = new byte[RequestLength(deliveryStreamName, records)];
-            WriteRequest(deliveryStreamName, records, body);
-            return body;
-        }
-
         /// <summary>The size in bytes of the request body for <paramref name="records"/>.</summary>
         public static int RequestLength(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
         {

@@ -11,17 +11,6 @@ namespace NLog.Targets.Firehose.Internal
     internal static class Utf16Repair
     {
         /// <summary>
-        /// Returns the repaired text, or null when <paramref name="text"/> holds no lone surrogate. <paramref name="replaced"/>
-        /// says how many were replaced.
-        /// </summary>
-        public static string? Repair(string text, bool json, out int replaced)
-        {
-            var chars = text.ToCharArray();
-            replaced = RepairInPlace(chars, chars.Length, json);
-            return replaced == 0 ? null : new string(chars);
-        }
-
-        /// <summary>
         /// Repairs the first <paramref name="length"/> chars of <paramref name="chars"/> in place; returns how many lone
         /// surrogates were replaced. The common case (none) is a single scan.
         /// </summary>
