@@ -53,6 +53,10 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly object _randomLock = new();
     private long _requests;
     private long _recordsStoredThenDropped;
+    private int _inFlight;
+    private int _maxInFlight;
+    private readonly object _inFlightLock = new();
+    private readonly List<(int Count, TaskCompletionSource Reached)> _inFlightWaiters = new();
     private readonly ConcurrentQueue<byte[]> _storedThenDropped = new();
 
     private FirehoseStandIn(WebApplication app, int seed)
@@ -211,6 +215,52 @@ public sealed class FirehoseStandIn : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        int inFlight = Interlocked.Increment(ref _inFlight);
+        lock (_inFlightLock)
+        {
+            if (inFlight > _maxInFlight)
+                _maxInFlight = inFlight;
+            foreach (var waiter in _inFlightWaiters.Where(w => w.Count <= inFlight).ToList())
+            {
+                waiter.Reached.TrySetResult();
+                _inFlightWaiters.Remove(waiter);
+            }
+        }
+        try
+        {
+            await HandleOneAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>The most requests that were being handled at once.</summary>
+    public int MaxConcurrentRequests
+    {
+        get
+        {
+            lock (_inFlightLock)
+                return _maxInFlight;
+        }
+    }
+
+    /// <summary>Completes once <paramref name="count"/> requests are being handled at the same time (a signal for tests).</summary>
+    public Task WhenInFlight(int count)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_inFlightLock)
+        {
+            if (Volatile.Read(ref _inFlight) >= count)
+                return Task.CompletedTask;
+            _inFlightWaiters.Add((count, reached));
+        }
+        return reached.Task;
+    }
+
+    private async Task HandleOneAsync(HttpContext context)
+    {
         long requestNumber = Interlocked.Increment(ref _requests);
         RequestReceived?.Invoke(requestNumber);
         var request = context.Request;
@@ -228,6 +278,17 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 // the client gave up (or was killed) while the call was held
+            }
+        }
+        if (faults.Hold is { } hold)
+        {
+            try
+            {
+                await hold.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the client gave up (or closed) while the call was held
             }
         }
         if (context.RequestAborted.IsCancellationRequested)

@@ -29,6 +29,12 @@ public sealed class StandInFaults
     /// <summary>Delay before every call is looked at (a call whose client gave up meanwhile is not processed).</summary>
     public TimeSpan ResponseDelay { get; set; }
 
+    /// <summary>
+    /// While set and not completed, every call waits for it before it is looked at (a stalled endpoint); a call whose
+    /// client gives up meanwhile is not processed. Complete it to let the calls through.
+    /// </summary>
+    public System.Threading.Tasks.Task? Hold { get; set; }
+
     /// <summary>Until this time (UTC) every call is answered with HTTP 503 (an outage).</summary>
     public DateTime OutageUntilUtc { get; set; }
 
@@ -44,6 +50,7 @@ public sealed class StandInFaults
         ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = SlowAfterProcessingRate = 0;
         SlowAfterProcessingDelay = TimeSpan.Zero;
         ResponseDelay = TimeSpan.Zero;
+        Hold = null;
         OutageUntilUtc = DateTime.MinValue;
         ClockOffset = TimeSpan.Zero;
     }

@@ -55,6 +55,7 @@ namespace NLog.Targets.Firehose.Tests
             target.RoleArn = Role;
             target.ExternalId = "ext-42";
             target.RoleSessionName = "orders-api";
+            using var log = new InternalLogCapture(LogLevel.Trace);
             using (var factory = Harness.Factory(target))
             {
                 for (int call = 0; call < 3; call++)
@@ -74,6 +75,10 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsTrue(standIn.Calls.All(c => c.AccessKey == sts.IssuedAccessKey && c.SessionToken != null), string.Join(", ", standIn.Calls.Select(c => c.AccessKey)));
             Assert.AreEqual(3, standIn.Records("app-logs").Count);
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+            // The InternalLogger ran at Trace: neither what STS issued nor the key that assumed the role shows.
+            StringAssert.Contains(log.Text, Role, "the internal log was captured");
+            foreach (string secret in new[] { "issued/secret/", "IQoJb3JpZ2luX2VjEStandIn", FirehoseStandIn.DefaultSecretKey, "Signature=" })
+                Assert.IsFalse(log.Text.Contains(secret, StringComparison.Ordinal), $"'{secret}' appeared in the internal log");
         }
 
         [TestMethod]

@@ -45,6 +45,42 @@ namespace NLog.Targets.Firehose.Tests
         private static string[] Texts(byte[][] records) => records.Select(r => Encoding.UTF8.GetString(r)).ToArray();
 
         [TestMethod]
+        public async Task PersistentError_PausesDoubleFromTheFirstUpToTheCap()
+        {
+            // README: "the stream's calls pause 1 s, then 2 s, 4 s… up to maxPauseSeconds". The clock is the test's: it jumps
+            // past each pause once it began, and the slot is woken, so the test waits for no pause.
+            var client = new RecordingClient();
+            client.Respond = (_, _) => throw new FirehoseServiceException(400, "ResourceNotFoundException", "Firehose app-logs not found.", "r-1");
+            long ticks = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+            var settings = new PipelineSettings
+            {
+                Workers = 1,
+                RetryTimeLimit = TimeSpan.FromMinutes(1),
+                PauseBase = TimeSpan.FromSeconds(1),
+                PauseMax = TimeSpan.FromSeconds(8),
+                Where = "test",
+            };
+            using var log = new InternalLogCapture(LogLevel.Error);
+            var pipeline = new DeliveryPipeline(client.Client, Buffer(10), settings, () => new DateTime(Interlocked.Read(ref ticks), DateTimeKind.Utc),
+                (_, _) => Task.CompletedTask, () => 0.5, (_, _) => null, "test");
+            pipeline.Start();
+            var pauses = new System.Collections.Generic.List<string>();
+            for (int call = 1; call <= 6; call++)
+            {
+                Assert.IsTrue(SpinWait.SpinUntil(() => Pauses(log.Text).Count >= call, TimeSpan.FromSeconds(60)), $"pause {call} was never taken");
+                Interlocked.Add(ref ticks, TimeSpan.FromHours(1).Ticks); // past the pause
+                _ = pipeline.WhenIdleAsync(); // wakes the slot
+            }
+            pipeline.Stop(TimeSpan.Zero);
+
+            var seen = Pauses(log.Text).Take(6).ToList();
+            CollectionAssert.AreEqual(new[] { "1", "2", "4", "8", "8", "8" }, seen, string.Join(", ", seen));
+        }
+
+        private static System.Collections.Generic.List<string> Pauses(string log) =>
+            System.Text.RegularExpressions.Regex.Matches(log, "pausing its calls for ([0-9.]+) s").Select(m => m.Groups[1].Value).ToList();
+
+        [TestMethod]
         public async Task Deliver_PartialFailure_FailedRecordsLeadTheNextCallToppedUpWithFreshOnes()
         {
             var client = new RecordingClient();

@@ -47,7 +47,8 @@ sso_registration_scopes = sso:account:access
                 $@"{{""startUrl"":""https://corp.awsapps.com/start"",""region"":""us-east-1"",""accessToken"":""{standIn.SsoAccessToken}"",""expiresAt"":""{DateTime.UtcNow.AddHours(8):yyyy-MM-ddTHH:mm:ssZ}""}}");
             string config = Path.Combine(home.Path, "nlog.config");
             File.WriteAllText(config, $@"<?xml version=""1.0"" encoding=""utf-8""?>
-<nlog xmlns=""http://www.nlog-project.org/schemas/NLog.xsd"" xmlns:xsi=""http://www.w3.org/2001/XMLSchema-instance"" throwConfigExceptions=""true"">
+<nlog xmlns=""http://www.nlog-project.org/schemas/NLog.xsd"" xmlns:xsi=""http://www.w3.org/2001/XMLSchema-instance"" throwConfigExceptions=""true""
+      internalLogLevel=""Trace"" internalLogToConsole=""true"">
   <extensions><add assembly=""NLog.Targets.Firehose"" /></extensions>
   <targets>
     <target xsi:type=""KinesisFirehose"" name=""firehose"" deliveryStreamName=""app-logs"" serviceUrl=""{standIn.Url}""{(profileOption ? @" profile=""dev-sso""" : string.Empty)} />
@@ -55,6 +56,7 @@ sso_registration_scopes = sso:account:access
   <rules><logger name=""*"" minlevel=""Info"" writeTo=""firehose"" /></rules>
 </nlog>");
 
+            string childOutput;
             using (var child = ChildProcess.Start(config, 10, 0,
                 ("HOME", home.Path), ("USERPROFILE", home.Path),
                 ("AWS_CONFIG_FILE", Path.Combine(aws, "config")), ("AWS_SHARED_CREDENTIALS_FILE", Path.Combine(aws, "credentials")),
@@ -65,7 +67,14 @@ sso_registration_scopes = sso:account:access
                 child.WaitForOutput("LOGGED 10");
                 bool delivered = SpinWait.SpinUntil(() => standIn.Records("app-logs").Count == 10, TimeSpan.FromSeconds(30));
                 Assert.IsTrue(delivered, $"{standIn.Records("app-logs").Count} of 10 delivered; SSO calls {standIn.SsoCalls.Count}; child said: {child.Output}");
+                childOutput = child.Output;
             }
+
+            // The child's InternalLogger ran at Trace: none of what IAM Identity Center issued, nor the login's token, shows.
+            string output = childOutput;
+            StringAssert.Contains(output, "NLog.Targets.Firehose", "the internal log was captured");
+            foreach (string secret in new[] { "issued/secret/", "IQoJb3JpZ2luX2VjEStandIn", standIn.SsoAccessToken, "Signature=" })
+                Assert.IsFalse(output.Contains(secret, StringComparison.Ordinal), $"'{secret}' appeared in the internal log");
 
             var sso = standIn.SsoCalls.First();
             Assert.AreEqual("123456789012", sso.AccountId);

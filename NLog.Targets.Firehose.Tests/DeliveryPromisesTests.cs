@@ -1,0 +1,90 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>What the README promises about calls in flight, a stalled endpoint and closing, over HTTP to the stand-in.</summary>
+    [TestClass]
+    public sealed class DeliveryPromisesTests
+    {
+        [TestMethod]
+        [DataRow(1)]
+        [DataRow(3)]
+        public async Task MaxConcurrentRequests_CallsInFlightReachButNeverPassTheOption(int slots)
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            standIn.Faults.Hold = gate.Task; // calls are held until as many as allowed are in flight
+            var target = StandInHarness.Target(standIn);
+            target.MaxConcurrentRequests = slots;
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Slots");
+                for (int i = 0; i < 10 * 500; i++)
+                    logger.Info("event {Seq}", i); // ten full calls
+                await standIn.WhenInFlight(slots).WaitAsync(TimeSpan.FromSeconds(60));
+                gate.SetResult();
+                Harness.FlushCompletes(factory, TimeSpan.FromSeconds(60));
+            }
+
+            Assert.AreEqual(slots, standIn.MaxConcurrentRequests, "calls in flight at once");
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 10 * 500));
+        }
+
+        [TestMethod]
+        public async Task StalledEndpoint_LoggingReturnsWhileEveryCallIsHeld_ThenEverythingArrives()
+        {
+            // "Never blocks the application": the endpoint answers nothing until every logging call has returned.
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            standIn.Faults.Hold = gate.Task;
+            var target = StandInHarness.Target(standIn);
+            const int total = 20_000;
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Stalled");
+                for (int i = 0; i < total; i++)
+                    logger.Info("event {Seq}", i);
+                await standIn.WhenInFlight(1).WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.AreEqual(0, standIn.Records("app-logs").Count, "the endpoint answered nothing while the application logged");
+                Assert.IsFalse(gate.Task.IsCompleted);
+                gate.SetResult();
+                Harness.FlushCompletes(factory, TimeSpan.FromSeconds(60));
+            }
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
+        }
+
+        [TestMethod]
+        [TestCategory("Slow")]
+        public async Task Close_EndpointNeverAnswers_ReturnsAfterTheDrainAndReportsWhatWasLostByLevel()
+        {
+            // Closing drains for a bounded time (CloseDrain, 5 s by default) and then reports; it never waits for the endpoint.
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.Hold = new TaskCompletionSource().Task; // never completed
+            var target = StandInHarness.Target(standIn);
+            using var log = new InternalLogCapture(LogLevel.Error);
+            var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Drain");
+            for (int i = 0; i < 1000; i++)
+                (i % 2 == 0 ? (Action<string, int>)logger.Info : logger.Warn)("event {Seq}", i);
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.HandedOverEvents == 1000, TimeSpan.FromSeconds(60)), "NLog handed every event over");
+            await standIn.WhenInFlight(1).WaitAsync(TimeSpan.FromSeconds(60));
+
+            var close = Task.Run(() => factory.Dispose());
+            Assert.IsTrue(close.Wait(TimeSpan.FromMinutes(2)), "closing returned (a hang guard 24 times the default drain, not a timing claim)");
+
+            Assert.AreEqual(1000, target.UndeliveredAtClose);
+            StringAssert.Contains(log.Text, "closing with 1000 events not delivered (Trace 0, Debug 0, Info 500, Warn 500, Error 0, Fatal 0)");
+            Assert.AreEqual(0, standIn.Records("app-logs").Count);
+        }
+    }
+}
