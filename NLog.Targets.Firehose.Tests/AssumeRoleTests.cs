@@ -17,6 +17,7 @@ namespace NLog.Targets.Firehose.Tests
     /// and that the Firehose calls are signed with the temporary credentials it issued, session token included.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public class AssumeRoleTests
     {
         private const string Role = "arn:aws:iam::123456789012:role/log-writer";

@@ -14,6 +14,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>Bad input never hurts the application: nothing escapes to the caller, nothing stalls, what was altered is counted.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class BadInputTests
     {
         [TestMethod]

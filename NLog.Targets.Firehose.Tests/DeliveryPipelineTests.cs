@@ -11,6 +11,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>The delivery pipeline on its own: a buffer, a substituted client, retry waits not slept.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class DeliveryPipelineTests
     {
         private static MemoryRecordBuffer Buffer(int records, string stream = "s")

@@ -10,6 +10,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>What the README promises about calls in flight, a stalled endpoint and closing, over HTTP to the stand-in.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class DeliveryPromisesTests
     {
         [TestMethod]

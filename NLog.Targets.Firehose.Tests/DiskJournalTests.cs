@@ -10,6 +10,7 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public sealed class DiskJournalTests
     {
         private TempDirectory _temp = null!;

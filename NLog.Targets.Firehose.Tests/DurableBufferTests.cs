@@ -14,6 +14,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>The durable buffer (<c>bufferDirectory</c>) over real HTTP to the stand-in, in this process and across a <c>kill -9</c>.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     public sealed class DurableBufferTests
     {
         private TempDirectory _temp = null!;

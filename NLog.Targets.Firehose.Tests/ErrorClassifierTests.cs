@@ -4,6 +4,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class ErrorClassifierTests
     {
         [TestMethod]

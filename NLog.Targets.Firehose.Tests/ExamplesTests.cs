@@ -12,6 +12,7 @@ namespace NLog.Targets.Firehose.Tests
     /// it starts) and reports success through its exit code and output.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     public class ExamplesTests
     {
         private static string Run(string example, out int exitCode)

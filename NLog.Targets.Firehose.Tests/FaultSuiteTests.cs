@@ -13,6 +13,7 @@ namespace NLog.Targets.Firehose.Tests
     /// 5 times the 1 s request timeout, so they are told apart from a slow machine.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class FaultSuiteTests
     {
         [TestMethod]

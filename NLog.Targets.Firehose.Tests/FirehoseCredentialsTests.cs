@@ -10,6 +10,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>Which credentials sign the calls, checked by the stand-in's SigV4 verifier.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public class FirehoseCredentialsTests
     {
         public TestContext TestContext { get; set; } = null!;

@@ -6,6 +6,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class FirehoseEndpointTests
     {
         private static FirehoseEndpoint Resolve(string? serviceUrl = null, string? region = null, string? profileRegion = null, bool fips = false,

@@ -11,6 +11,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>The real client over real HTTP against the loopback stand-in.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public class FirehoseIntegrationTests
     {
         [TestMethod]

@@ -10,6 +10,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>Outages, bounded memory and persistent errors, against the loopback stand-in.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public class FirehoseOutageTests
     {
         [TestMethod]

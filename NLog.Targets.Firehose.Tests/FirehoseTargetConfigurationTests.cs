@@ -10,6 +10,7 @@ using NLog.Targets.Wrappers;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class FirehoseTargetConfigurationTests
     {
         public TestContext TestContext { get; set; } = null!;

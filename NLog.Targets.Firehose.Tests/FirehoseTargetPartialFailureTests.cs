@@ -12,6 +12,7 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class FirehoseTargetPartialFailureTests
     {
         /// <summary>Answers per record: <paramref name="fails"/> says whether this attempt of that record fails; records already accepted are reported as resent.</summary>

@@ -6,6 +6,7 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class FluentSetupTests
     {
         [TestMethod]

@@ -7,6 +7,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class MemoryRecordBufferTests
     {
         private static readonly string[] None = Array.Empty<string>();

@@ -14,6 +14,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>The meter <c>NLog.Targets.Firehose</c>, read with a <see cref="MeterListener"/> as dotnet-counters and OpenTelemetry do.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class MetricsTests
     {
         [TestMethod]

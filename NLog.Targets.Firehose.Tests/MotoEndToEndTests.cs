@@ -10,6 +10,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>nlog.config → target → moto's Firehose → S3 → read back and count.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     [TestCategory("EndToEnd")]
     public class MotoEndToEndTests
     {

@@ -12,6 +12,7 @@ namespace NLog.Targets.Firehose.Tests
     /// on purpose) and it reaches queueLimit, NLog drops its oldest events. Those drops must not be silent.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class NLogQueueOverflowTests
     {
         [TestMethod]

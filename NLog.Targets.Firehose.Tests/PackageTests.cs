@@ -16,6 +16,7 @@ namespace NLog.Targets.Firehose.Tests
     /// into a fresh console project that logs through nlog.config into the stand-in.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     public class PackageTests
     {
         public TestContext TestContext { get; set; } = null!;

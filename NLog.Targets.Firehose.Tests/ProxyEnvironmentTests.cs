@@ -14,6 +14,7 @@ namespace NLog.Targets.Firehose.Tests
     /// runs in a child process of its own; a recording proxy on loopback sees what goes through it (and lets nothing out).
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     public class ProxyEnvironmentTests
     {
         public TestContext TestContext { get; set; } = null!;

@@ -9,6 +9,7 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class ProxyTests
     {
         [TestMethod]

@@ -9,6 +9,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class PutRecordBatchProtocolTests
     {
         /// <summary>The body as the HTTP client writes it: into a (pooled, so larger) array, sized by RequestLength.</summary>

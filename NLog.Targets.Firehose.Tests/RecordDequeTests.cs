@@ -6,6 +6,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public sealed class RecordDequeTests
     {
         private static BufferedRecord Record(int i) => new BufferedRecord("s", new byte[] { (byte)i }, 2, i);

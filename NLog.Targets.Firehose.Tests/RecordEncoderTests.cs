@@ -8,6 +8,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class RecordEncoderTests
     {
         private const int Max = FirehoseLimits.MaxRecordBytes;

@@ -11,6 +11,7 @@ using NLog.Targets.Firehose.Tests.Support;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class RecordPackingTests
     {
         private static BufferedRecord Record(int i, int size = 100) =>

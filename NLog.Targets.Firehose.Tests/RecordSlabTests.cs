@@ -10,6 +10,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>Encoding straight from a StringBuilder into shared arrays (the target's hot path).</summary>
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class RecordSlabTests
     {
         private static readonly LogEventInfo Event = new LogEventInfo(LogLevel.Info, "Tests.Logger", "hello") { TimeStamp = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc) };

@@ -9,6 +9,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>Credentials, session tokens and signatures never show up in diagnostics; TLS validation cannot be turned off.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class SecurityTests
     {
         private const string SessionToken = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN0000000000";

@@ -20,6 +20,7 @@ namespace NLog.Targets.Firehose.Tests
     /// Firehose signature, as FIREHOSE.md notes.)
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public class SigV4Tests
     {
         private const string Secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"; // AWS's documentation example secret

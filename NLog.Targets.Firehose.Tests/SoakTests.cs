@@ -12,6 +12,7 @@ namespace NLog.Targets.Firehose.Tests
     /// runs it with the rest; filter it out locally with <c>--filter TestCategory!=Soak</c>.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public sealed class SoakTests
     {
         [TestMethod]

@@ -17,6 +17,7 @@ namespace NLog.Targets.Firehose.Tests
     /// with a home directory of its own, so the real ~/.aws is never read.
     /// </summary>
     [TestClass]
+    [TestCategory(TestCategories.Process)]
     public class SsoProfileTests
     {
         [TestMethod]

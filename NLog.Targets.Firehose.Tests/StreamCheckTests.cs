@@ -9,6 +9,7 @@ namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>checkStreamAtStartup: DescribeDeliveryStream in the background, findings in the InternalLogger.</summary>
     [TestClass]
+    [TestCategory(TestCategories.Http)]
     public class StreamCheckTests
     {
         private static async Task<string> RunCheckAsync(FirehoseStandIn standIn, string expected, string stream = "app-logs")

@@ -4,6 +4,7 @@ using NLog.Targets.Firehose.Internal;
 namespace NLog.Targets.Firehose.Tests
 {
     [TestClass]
+    [TestCategory(TestCategories.Unit)]
     public sealed class Utf16RepairTests
     {
         /// <summary>RepairInPlace, as the encoder calls it, on a copy of <paramref name="text"/>; null when nothing was replaced.</summary>
