@@ -36,6 +36,23 @@ namespace NLog.Targets.Firehose.Benchmarks
             }
         }
 
+        /// <summary>A stalled endpoint: no call is ever answered (until the target closes and cancels it).</summary>
+        public sealed class StalledClient : IFirehoseClient
+        {
+            public Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken) =>
+                Task.FromResult(new DeliveryStreamDescription("ACTIVE", "DirectPut"));
+
+            public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            public void Dispose()
+            {
+            }
+        }
+
         /// <summary>The floor: NLog's NullTarget rendering the same JsonLayout on the calling thread.</summary>
         public static LogFactory NullTargetFactory()
         {

@@ -13,7 +13,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     {
         private static StandInProcess? _standIn;
 
-        /// <summary>Knobs for experiments, from environment variables: BENCH_LAYOUT, BENCH_NOSCOPE, BENCH_SLOTS, BENCH_HANDOVER, BENCH_TASKDELAY, BENCH_STANDIN (1: real HTTP into the stand-in in its own process).</summary>
+        private static bool Stalled => Environment.GetEnvironmentVariable("BENCH_STALLED") == "1";
+
+        /// <summary>Knobs for experiments, from environment variables: BENCH_LAYOUT, BENCH_NOSCOPE, BENCH_SLOTS, BENCH_HANDOVER, BENCH_TASKDELAY, BENCH_STANDIN (1: real HTTP into the stand-in in its own process), BENCH_STALLED (1: an endpoint that never answers; no flush then).</summary>
         private static void Configure(FirehoseTarget target)
         {
             string? layout = Environment.GetEnvironmentVariable("BENCH_LAYOUT");
@@ -32,6 +34,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                 target.ClientFactory = null; // the real client, over HTTP, into the stand-in's own process
                 target.ServiceUrl = _standIn.Url.ToString();
             }
+            if (Stalled)
+                target.ClientFactory = _ => new Events.StalledClient();
             string? delay = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
             if (delay != null)
                 target.TaskDelayMilliseconds = int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture);
@@ -60,7 +64,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                     System.Threading.Thread.Sleep(1);
             }
             var logged = clock.Elapsed;
-            factory.Flush(TimeSpan.FromMinutes(2));
+            if (!Stalled)
+                factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
             output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB, dropped in NLog's queue {target.NLogQueueDroppedEvents:N0}, calls {target.Calls:N0}");
             if (rate != null)
