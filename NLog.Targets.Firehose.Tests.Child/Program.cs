@@ -7,10 +7,14 @@ using NLog;
 namespace NLog.Targets.Firehose.Tests.Child
 {
     /// <summary>
-    /// Usage: <c>Child NLOG_CONFIG COUNT [EVENTS_PER_MS [KILL_AFTER_TAKEN_SECONDS]]</c>. Logs events <c>Seq</c> 0..COUNT-1
-    /// through the configuration file and prints <c>LOGGED COUNT</c>; it never calls Flush or Shutdown. Then it waits for
-    /// the test to kill it, or, with KILL_AFTER_TAKEN_SECONDS, waits until the target named <c>fh</c> has taken every
-    /// event from NLog's queue, prints <c>TAKEN COUNT</c>, and kills itself (SIGKILL) that many seconds later.
+    /// Usage: <c>Child NLOG_CONFIG COUNT [EVENTS_PER_MS [MODE]]</c>. Logs events <c>Seq</c> 0..COUNT-1 through the
+    /// configuration file and prints <c>LOGGED COUNT</c>; it never calls Flush or Shutdown. Then, by MODE:
+    /// <list type="bullet">
+    /// <item><c>wait</c> (the default): waits for the test to kill it (SIGKILL or SIGTERM).</item>
+    /// <item><c>kill-after-taken:SECONDS</c>: waits until the target named <c>fh</c> has taken every event from NLog's queue,
+    /// prints <c>TAKEN COUNT</c>, and kills itself (SIGKILL) that many seconds later.</item>
+    /// <item><c>return</c>: returns from <c>Main</c> at once, as an application that forgot <c>LogManager.Shutdown()</c>.</item>
+    /// </list>
     /// </summary>
     public static class Program
     {
@@ -18,15 +22,20 @@ namespace NLog.Targets.Firehose.Tests.Child
         {
             if (args.Length < 2)
             {
-                Console.Error.WriteLine("usage: Child NLOG_CONFIG COUNT [EVENTS_PER_MS [KILL_AFTER_TAKEN_SECONDS]]");
+                Console.Error.WriteLine("usage: Child NLOG_CONFIG COUNT [EVENTS_PER_MS [wait|kill-after-taken:SECONDS|return]]");
                 return 2;
             }
             int count = int.Parse(args[1], CultureInfo.InvariantCulture);
             int perMillisecond = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
-            double killAfterTaken = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : -1;
-            var factory = new LogFactory();
-            factory.Setup().LoadConfigurationFromFile(args[0], optional: false);
+            string mode = args.Length > 3 ? args[3] : "wait";
+            // LogManager, as applications log: its factory closes the targets when the process exits (return, SIGTERM).
+            LogManager.Setup().LoadConfigurationFromFile(args[0], optional: false);
+            var factory = LogManager.LogFactory;
             var logger = factory.GetLogger("Child");
+            // FH_CHILD_HOLD_HANDOVER=1: NLog's writer is held in its first hand-over until the burst is logged, so the rest
+            // of the burst is still in NLog's own queue when the process ends (as on a busy machine, on purpose).
+            using var handOverHeld = new ManualResetEventSlim(Environment.GetEnvironmentVariable("FH_CHILD_HOLD_HANDOVER") != "1");
+            factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!.BeforeTakeOver = () => handOverHeld.Wait();
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < count; i++)
             {
@@ -36,15 +45,19 @@ namespace NLog.Targets.Firehose.Tests.Child
             }
             Console.WriteLine("LOGGED " + count);
             Console.Out.Flush();
+            handOverHeld.Set();
+            if (mode == "return")
+                return 0; // no Shutdown(): NLog closes the targets as the process exits
             using var never = new ManualResetEventSlim(false);
-            if (killAfterTaken >= 0)
+            if (mode.StartsWith("kill-after-taken:", StringComparison.Ordinal))
             {
+                double seconds = double.Parse(mode.Substring("kill-after-taken:".Length), CultureInfo.InvariantCulture);
                 var target = factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!;
                 while (target.HandedOverEvents < count)
                     never.Wait(1); // the clock's smallest step: no signal crosses from NLog's writer
                 Console.WriteLine("TAKEN " + count);
                 Console.Out.Flush();
-                never.Wait(TimeSpan.FromSeconds(killAfterTaken));
+                never.Wait(TimeSpan.FromSeconds(seconds));
                 Process.GetCurrentProcess().Kill(); // SIGKILL: no handler runs, nothing more is flushed
             }
             never.Wait(); // until the test kills the process

@@ -183,7 +183,7 @@ namespace NLog.Targets.Firehose.Tests
             const int count = 3000; // ~600 KB of frames: far more than the file stream's own 64 KiB buffer
             const double interval = 0.5;
 
-            using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.5"), count, eventsPerMillisecond: 0, killAfterTakenSeconds: 5 * interval))
+            using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.5"), count, 0, FormattableString.Invariant($"kill-after-taken:{5 * interval}")))
             {
                 child.WaitForOutput("TAKEN " + count);
                 child.WaitForExit();

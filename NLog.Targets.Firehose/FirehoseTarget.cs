@@ -35,6 +35,7 @@ namespace NLog.Targets.Firehose
         private RecordSlab? _slab;
         private CancellationTokenSource? _streamCheck;
         private NLogQueueWatch? _queueWatch;
+        private TerminationHook? _terminationHook;
         private long _nlogQueueDrops;
         private FirehoseEndpoint? _endpoint;
         private MemoryRecordBuffer? _buffer;
@@ -44,6 +45,9 @@ namespace NLog.Targets.Firehose
         private int _recordsPerCall = FirehoseLimits.MaxRecordsPerCall;
         private long _sequence;
         private long _handedOver;
+        private long _takeOversBegun;
+        private int _takingOver;
+        private long _handOverRestarts;
         private long _deliveredBefore;
         private long _rejectedBefore;
         private long _billedUnitsBefore;
@@ -374,7 +378,9 @@ namespace NLog.Targets.Firehose
             };
             _loop = new DeliveryPipeline(_client, _buffer, settings, () => DateTime.UtcNow, Delay, () => { lock (random) return random.NextDouble(); }, BuildDropSummary, this);
             _loop.Start();
-            _queueWatch = NLogQueueWatch.Start(this, OnNLogQueueDropped);
+            _queueWatch = NLogQueueWatch.Start(this, OnNLogQueueDropped, () => Volatile.Read(ref _takingOver) > 0 ? (long?)null : Interlocked.Read(ref _takeOversBegun),
+                OnHandOverRestarted, StallCheckPeriod);
+            _terminationHook = TerminationHook.Register(DeliverBeforeTermination, this);
             if (CheckStreamAtStartup)
                 StartStreamCheck(_client);
 
@@ -494,6 +500,12 @@ namespace NLog.Targets.Firehose
         /// <summary>The start-up check of the stream, running or done (<see cref="CheckStreamAtStartup"/>); null when none started.</summary>
         internal Task? StreamCheck { get; private set; }
 
+        /// <summary>Events NLog's hand-over had stopped on and the target restarted it (NLog issue #4890).</summary>
+        internal long HandOverRestarts => Interlocked.Read(ref _handOverRestarts);
+
+        /// <summary>Test seam: how often the target looks for a stopped hand-over (events waiting at two looks in a row, none taken).</summary>
+        internal TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(250);
+
         /// <summary>Test seam: runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         internal Action? BeforeTakeOver { get; set; }
 
@@ -598,12 +610,14 @@ namespace NLog.Targets.Firehose
         /// <inheritdoc/>
         protected override void CloseTarget()
         {
+            TakeWhatNLogStillHolds(); // NLog's CloseTarget clears its queue: on process exit without Shutdown() that is the newest events
             base.CloseTarget();
 
             // Shutdown() flushed already; on Linux process exit NLog closes without flushing. Either way deliver what can
             // be delivered within a bounded wait, then report what could not.
             Interlocked.Exchange(ref _streamCheck, null)?.Cancel();
             Interlocked.Exchange(ref _queueWatch, null)?.Dispose();
+            Interlocked.Exchange(ref _terminationHook, null)?.Dispose();
             var loop = _loop;
             var buffer = _buffer;
             loop?.Stop(CloseDrain);
@@ -661,10 +675,74 @@ namespace NLog.Targets.Firehose
 
         private void TakeOver(object? state)
         {
-            BeforeTakeOver?.Invoke();
-            var failure = Accept((IList<LogEventInfo>)state!);
+            Interlocked.Increment(ref _takeOversBegun);
+            Interlocked.Increment(ref _takingOver);
+            Exception? failure;
+            try
+            {
+                BeforeTakeOver?.Invoke();
+                failure = Accept((IList<LogEventInfo>)state!);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _takingOver);
+            }
             if (failure != null)
                 throw failure;
+        }
+
+        /// <summary>NLog's writer had stopped with events waiting, and the queue watch restarted it.</summary>
+        private void OnHandOverRestarted()
+        {
+            if (Interlocked.Increment(ref _handOverRestarts) == 1)
+                InternalLogger.Warn("{0}: NLog's hand-over stopped with events waiting in its queue (NLog issue #4890: a lost wake-up of AsyncTaskTarget's writer); the target restarted it and will again whenever it stops (counted, not logged again)", this);
+        }
+
+        /// <summary>
+        /// SIGTERM without a host that handles it: the process ends right after this returns, without closing NLog. Flush
+        /// (NLog's queue, then the buffer) for at most the close drain; force the durable buffer to disk; report what is left.
+        /// </summary>
+        private void DeliverBeforeTermination()
+        {
+            var buffer = _buffer;
+            if (buffer is null)
+                return;
+            using (var flushed = new ManualResetEventSlim())
+            {
+                Flush(_ => flushed.Set());
+                flushed.Wait(CloseDrain);
+            }
+            _journal?.Flush();
+            var (records, bytes) = buffer.Size;
+            if (records > 0)
+            {
+                var held = buffer.QueuedByLevel(); // not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
+                InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; queued: Trace {3}, Debug {4}, Info {5}, Warn {6}, Error {7}, Fatal {8}) were not delivered within {9:0.#} s; {10}",
+                    this, records, bytes / 1048576.0, held[0], held[1], held[2], held[3], held[4], held[5], CloseDrain.TotalSeconds,
+                    _journal != null ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
+            }
+        }
+
+        /// <summary>
+        /// At close, before NLog clears its hand-over queue: waits (within the close drain) for a hand-over that is running,
+        /// then takes what the queue still holds into the buffer, so the drain delivers it or reports it by level.
+        /// </summary>
+        private void TakeWhatNLogStillHolds()
+        {
+            var watch = _queueWatch;
+            if (watch is null || _buffer is null)
+                return;
+            SpinWait.SpinUntil(() => Volatile.Read(ref _takingOver) == 0, CloseDrain);
+            var pending = watch.TakeAll();
+            if (pending.Count == 0)
+                return;
+            var events = new LogEventInfo[pending.Count];
+            for (int i = 0; i < events.Length; i++)
+                events[i] = pending[i].LogEvent;
+            var failure = Accept(events);
+            foreach (var item in pending)
+                item.Continuation(failure);
+            InternalLogger.Debug("{0}: took {1} events that were still in NLog's hand-over queue at close", this, events.Length);
         }
 
         /// <summary>

@@ -23,13 +23,14 @@ namespace NLog.Targets.Firehose.Tests.Support
         }
 
         public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond = 0, params (string Name, string? Value)[] environment) =>
-            Start(configPath, count, eventsPerMillisecond, killAfterTakenSeconds: -1, environment);
+            Start(configPath, count, eventsPerMillisecond, "wait", environment);
 
         /// <summary>
-        /// Starts the child; with <paramref name="killAfterTakenSeconds"/> ≥ 0 it kills itself (SIGKILL) that long after its
-        /// target took the last event (it prints <c>TAKEN n</c> then).
+        /// Starts the child in a mode (see the child's Program): <c>wait</c> for the test's kill, <c>kill-after-taken:SECONDS</c>
+        /// (SIGKILL that long after its target took the last event; it prints <c>TAKEN n</c> then), or <c>return</c> from Main
+        /// without Shutdown.
         /// </summary>
-        public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond, double killAfterTakenSeconds, params (string Name, string? Value)[] environment)
+        public static ChildProcess Start(string configPath, int count, int eventsPerMillisecond, string mode, params (string Name, string? Value)[] environment)
         {
             string dll = Path.Combine(AppContext.BaseDirectory, "NLog.Targets.Firehose.Tests.Child.dll");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -37,8 +38,7 @@ namespace NLog.Targets.Firehose.Tests.Support
             start.ArgumentList.Add(configPath);
             start.ArgumentList.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             start.ArgumentList.Add(eventsPerMillisecond.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (killAfterTakenSeconds >= 0)
-                start.ArgumentList.Add(killAfterTakenSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            start.ArgumentList.Add(mode);
             foreach (var (name, value) in environment)
                 start.Environment[name] = value;
             return new ChildProcess(Process.Start(start) ?? throw new InvalidOperationException("the child process did not start"));
@@ -58,7 +58,19 @@ namespace NLog.Targets.Firehose.Tests.Support
         public void WaitForExit()
         {
             Assert.IsTrue(_process.WaitForExit(120_000), $"the child did not end: {string.Join(" | ", _output)}");
+            _process.WaitForExit(); // its last output lines are read to the end
         }
+
+        /// <summary>SIGTERM, as <c>docker stop</c> or Kubernetes sends it: .NET raises ProcessExit, NLog closes its targets.</summary>
+        public void Terminate()
+        {
+            using var kill = Process.Start("kill", new[] { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!;
+            kill.WaitForExit();
+            WaitForExit();
+        }
+
+        /// <summary>The child's exit code, once it ended.</summary>
+        public int ExitCode => _process.ExitCode;
 
         /// <summary>SIGKILL on Unix (TerminateProcess on Windows): no handler runs, nothing is flushed.</summary>
         public void Kill()

@@ -353,6 +353,24 @@ namespace NLog.Targets.Firehose.Internal
             signal?.TrySetResult(true);
         }
 
+        /// <summary>The records queued (not in flight), by level; nothing is removed.</summary>
+        public long[] QueuedByLevel()
+        {
+            var byLevel = new long[6];
+            lock (_lock)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    foreach (var queue in stream.All)
+                    {
+                        foreach (var record in queue)
+                            byLevel[Math.Min(record.Level, 5)]++;
+                    }
+                }
+            }
+            return byLevel;
+        }
+
         /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
         public long[] DropAllQueued()
         {

@@ -1,64 +1,194 @@
 using System;
+using System.Collections.Generic;
 #if NET8_0_OR_GREATER
 using System.Diagnostics.CodeAnalysis;
 #endif
 using System.Reflection;
+using System.Threading;
 using NLog.Common;
 using NLog.Targets.Wrappers;
 
 namespace NLog.Targets.Firehose.Internal
 {
     /// <summary>
-    /// Makes drops in NLog's own hand-over queue visible. <see cref="AsyncTaskTarget"/> keeps its queue private and, when
-    /// it is full (<c>overflowAction="Discard"</c>), drops the oldest waiting event without telling the target. The queue
-    /// itself raises <c>LogEventDropped</c> (as it does for <see cref="AsyncTargetWrapper.LogEventDropped"/>): this
-    /// subscribes to it by reflection. Should a later NLog rename the pieces, the watch is off and says so at Debug level;
-    /// nothing else changes.
+    /// Keeps NLog's own hand-over queue honest. <see cref="AsyncTaskTarget"/> keeps that queue private, and three things
+    /// happen in it that the target must know about:
+    /// <list type="bullet">
+    /// <item>When it is full (<c>overflowAction="Discard"</c>) it drops the oldest waiting event without telling the target.
+    /// The queue itself raises <c>LogEventDropped</c>: the watch subscribes to it.</item>
+    /// <item>Its writer can stop for good with events waiting (NLog issue #4890): a logging call arms the writer's timer only
+    /// when its event found the queue empty and no writer task was running, and when it cannot take the target's lock within
+    /// 50 ms it reads "a task is running" just before that task finds the queue empty and ends. Every later event finds the
+    /// queue not empty and arms nothing. The watch looks every <c>period</c>: events waiting at two looks in a row with no
+    /// hand-over in between means the writer stopped, and it arms the writer's timer itself (what the lost call would have done).</item>
+    /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
+    /// <see cref="TakeAll"/> lets the target take it first.</item>
+    /// </list>
+    /// All by reflection, contained here: should a later NLog rename the pieces, the watch is off (a Debug line) and nothing
+    /// else changes.
     /// </summary>
     internal sealed class NLogQueueWatch : IDisposable
     {
         private readonly object _queue;
-        private readonly EventInfo _event;
-        private readonly EventHandler<LogEventDroppedEventArgs> _handler;
+        private readonly EventInfo? _event;
+        private readonly EventHandler<LogEventDroppedEventArgs>? _handler;
+        private readonly PropertyInfo? _isEmpty;
+        private readonly MethodInfo? _dequeueBatch;
+        private readonly Timer? _writerTimer;
+        private readonly FieldInfo? _writerTask;
+        private readonly AsyncTaskTarget _target;
+        private readonly LogEventInfo? _flushEvent;
+        private readonly Func<long?> _handOvers;
+        private readonly Action _restarted;
+        private readonly Timer? _watchdog;
+        private long _lastHandOvers = -1;
+        private bool _sawWaiting;
+        private int _disposed;
 
-        private NLogQueueWatch(object queue, EventInfo dropped, EventHandler<LogEventDroppedEventArgs> handler)
+        private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, PropertyInfo? isEmpty,
+            MethodInfo? dequeueBatch, Timer? writerTimer, FieldInfo? writerTask, LogEventInfo? flushEvent, Func<long?> handOvers, Action restarted, TimeSpan period)
         {
+            _target = target;
+            _writerTask = writerTask;
             _queue = queue;
             _event = dropped;
             _handler = handler;
+            _isEmpty = isEmpty;
+            _dequeueBatch = dequeueBatch;
+            _writerTimer = writerTimer;
+            _flushEvent = flushEvent;
+            _handOvers = handOvers;
+            _restarted = restarted;
+            if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
+                _watchdog = new Timer(_ => Look(), null, period, period);
         }
 
+        /// <summary>Whether the watch can restart a stopped hand-over (false when this NLog's internals are not the ones known).</summary>
+        public bool CanRestart => _watchdog != null;
+
+        /// <summary>
+        /// Starts watching <paramref name="target"/>'s queue. <paramref name="handOvers"/> counts the hand-overs begun, or is
+        /// null while one runs; <paramref name="restarted"/> is told each time the watch restarted a stopped writer.
+        /// </summary>
 #if NET8_0_OR_GREATER
         [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = "When trimming removes NLog's members, the watch is off; nothing else depends on it.")]
         [UnconditionalSuppressMessage("Trimming", "IL2075:DynamicallyAccessedMembers", Justification = "When trimming removes NLog's members, the watch is off; nothing else depends on it.")]
 #endif
-        public static NLogQueueWatch? Start(AsyncTaskTarget target, Action<LogEventInfo?> dropped)
+        public static NLogQueueWatch? Start(AsyncTaskTarget target, Action<LogEventInfo?> dropped, Func<long?> handOvers, Action restarted, TimeSpan period)
         {
             try
             {
-                var queue = typeof(AsyncTaskTarget).GetField("_requestQueue", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(target);
-                var droppedEvent = queue?.GetType().GetEvent("LogEventDropped", BindingFlags.Instance | BindingFlags.Public);
-                if (queue is null || droppedEvent is null || droppedEvent.EventHandlerType != typeof(EventHandler<LogEventDroppedEventArgs>))
+                const BindingFlags Private = BindingFlags.Instance | BindingFlags.NonPublic;
+                var queue = typeof(AsyncTaskTarget).GetField("_requestQueue", Private)?.GetValue(target);
+                if (queue is null)
                 {
-                    InternalLogger.Debug("{0}: cannot watch NLog's hand-over queue in this NLog version: its drops are not counted", target);
+                    InternalLogger.Debug("{0}: cannot reach NLog's hand-over queue in this NLog version: its drops are not counted, a stopped hand-over is not restarted, and closing may clear it", target);
                     return null;
                 }
-                EventHandler<LogEventDroppedEventArgs> handler = (_, e) => dropped(e.DroppedLogEventInfo);
-                droppedEvent.AddEventHandler(queue, handler);
-                return new NLogQueueWatch(queue, droppedEvent, handler);
+                var queueType = queue.GetType();
+                var droppedEvent = queueType.GetEvent("LogEventDropped", BindingFlags.Instance | BindingFlags.Public);
+                EventHandler<LogEventDroppedEventArgs>? handler = null;
+                if (droppedEvent?.EventHandlerType == typeof(EventHandler<LogEventDroppedEventArgs>))
+                {
+                    handler = (_, e) => dropped(e.DroppedLogEventInfo);
+                    droppedEvent.AddEventHandler(queue, handler);
+                }
+                else
+                {
+                    droppedEvent = null;
+                    InternalLogger.Debug("{0}: cannot watch NLog's hand-over queue for drops in this NLog version: they are not counted", target);
+                }
+                var isEmpty = queueType.GetProperty("IsEmpty", BindingFlags.Instance | BindingFlags.Public);
+                var dequeueBatch = queueType.GetMethod("DequeueBatch", BindingFlags.Instance | BindingFlags.Public, null, new[] { typeof(int), typeof(IList<AsyncLogEventInfo>) }, null);
+                var writerTimer = typeof(AsyncTaskTarget).GetField("_lazyWriterTimer", Private)?.GetValue(target) as Timer;
+                var writerTask = typeof(AsyncTaskTarget).GetField("_previousTask", Private);
+                var flushEvent = typeof(AsyncTaskTarget).GetField("_flushEvent", Private)?.GetValue(target) as LogEventInfo;
+                if (isEmpty?.PropertyType != typeof(bool) || writerTimer is null || writerTask?.FieldType != typeof(System.Threading.Tasks.Task))
+                {
+                    isEmpty = null;
+                    InternalLogger.Debug("{0}: cannot restart NLog's hand-over in this NLog version should it stop", target);
+                }
+                if (dequeueBatch is null || flushEvent is null)
+                {
+                    dequeueBatch = null;
+                    InternalLogger.Debug("{0}: cannot take NLog's hand-over queue at close in this NLog version: what it holds then is cleared", target);
+                }
+                return new NLogQueueWatch(target, queue, droppedEvent, handler, isEmpty, dequeueBatch, writerTimer, writerTask, flushEvent, handOvers, restarted, period);
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                InternalLogger.Debug(ex, "{0}: cannot watch NLog's hand-over queue: its drops are not counted", target);
+                InternalLogger.Debug(ex, "{0}: cannot watch NLog's hand-over queue: its drops are not counted, a stopped hand-over is not restarted", target);
                 return null;
             }
         }
 
-        public void Dispose()
+        /// <summary>
+        /// One look: events waiting and no writer task (NLog's <c>_previousTask</c> null) now and at the last look, and no
+        /// hand-over begun in between, means the writer stopped.
+        /// </summary>
+        private void Look()
         {
             try
             {
-                _event.RemoveEventHandler(_queue, _handler);
+                bool waiting = !(bool)_isEmpty!.GetValue(_queue)! && _writerTask!.GetValue(_target) is null;
+                long? handOvers = _handOvers();
+                if (handOvers is null)
+                {
+                    _sawWaiting = false; // a hand-over is running: the writer is alive
+                    return;
+                }
+                if (waiting && _sawWaiting && handOvers.Value == _lastHandOvers && Volatile.Read(ref _disposed) == 0)
+                {
+                    _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
+                    _restarted();
+                    waiting = false; // give the writer a full period before looking again
+                }
+                _sawWaiting = waiting;
+                _lastHandOvers = handOvers.Value;
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over watch could not look at the queue");
+            }
+        }
+
+        /// <summary>
+        /// Takes every event waiting in NLog's queue (at close, before NLog clears it). Flush requests in it are completed;
+        /// the events' own continuations are the caller's to call once it took them.
+        /// </summary>
+        public List<AsyncLogEventInfo> TakeAll()
+        {
+            var taken = new List<AsyncLogEventInfo>();
+            if (_dequeueBatch is null)
+                return taken;
+            try
+            {
+                var all = new List<AsyncLogEventInfo>();
+                _dequeueBatch.Invoke(_queue, new object[] { int.MaxValue, all });
+                foreach (var item in all)
+                {
+                    if (ReferenceEquals(item.LogEvent, _flushEvent))
+                        item.Continuation(null);
+                    else
+                        taken.Add(item);
+                }
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over queue could not be taken at close");
+            }
+            return taken;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
+            _watchdog?.Dispose();
+            try
+            {
+                if (_event != null && _handler != null)
+                    _event.RemoveEventHandler(_queue, _handler);
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
