@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using NLog;
 
@@ -11,7 +12,7 @@ namespace NLog.Targets.Firehose.Tests.Child
     /// configuration file and prints <c>LOGGED COUNT</c>; it never calls Flush or Shutdown. Then, by MODE:
     /// <list type="bullet">
     /// <item><c>wait</c> (the default): waits for the test to kill it (SIGKILL or SIGTERM).</item>
-    /// <item><c>kill-after-taken:SECONDS</c>: waits until the target named <c>fh</c> has taken every event from NLog's queue,
+    /// <item><c>kill-after-taken:SECONDS</c>: waits until the target has taken every event from NLog's queue,
     /// prints <c>TAKEN COUNT</c>, and kills itself (SIGKILL) that many seconds later.</item>
     /// <item><c>return</c>: returns from <c>Main</c> at once, as an application that forgot <c>LogManager.Shutdown()</c>.</item>
     /// </list>
@@ -35,7 +36,8 @@ namespace NLog.Targets.Firehose.Tests.Child
             // FH_CHILD_HOLD_HANDOVER=1: NLog's writer is held in its first hand-over until the burst is logged, so the rest
             // of the burst is still in NLog's own queue when the process ends (as on a busy machine, on purpose).
             using var handOverHeld = new ManualResetEventSlim(Environment.GetEnvironmentVariable("FH_CHILD_HOLD_HANDOVER") != "1");
-            factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!.BeforeTakeOver = () => handOverHeld.Wait();
+            var target = factory.Configuration!.AllTargets.OfType<FirehoseTarget>().Single();
+            target.BeforeTakeOver = () => handOverHeld.Wait();
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < count; i++)
             {
@@ -52,7 +54,6 @@ namespace NLog.Targets.Firehose.Tests.Child
             if (mode.StartsWith("kill-after-taken:", StringComparison.Ordinal))
             {
                 double seconds = double.Parse(mode.Substring("kill-after-taken:".Length), CultureInfo.InvariantCulture);
-                var target = factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!;
                 while (target.HandedOverEvents < count)
                     never.Wait(1); // the clock's smallest step: no signal crosses from NLog's writer
                 Console.WriteLine("TAKEN " + count);

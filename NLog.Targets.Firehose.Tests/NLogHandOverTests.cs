@@ -43,8 +43,7 @@ namespace NLog.Targets.Firehose.Tests
         public void Healthy_NoRestart()
         {
             var client = new RecordingClient();
-            var target = Harness.Target(client);
-            target.StallCheckPeriod = TimeSpan.FromMilliseconds(20);
+            var target = Harness.Target(client); // the default period: no false alarm in normal operation
             using (var factory = Harness.Factory(target))
             {
                 var logger = factory.GetLogger("Healthy");

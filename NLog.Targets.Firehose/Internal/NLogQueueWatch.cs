@@ -20,7 +20,8 @@ namespace NLog.Targets.Firehose.Internal
     /// when its event found the queue empty and no writer task was running, and when it cannot take the target's lock within
     /// 50 ms it reads "a task is running" just before that task finds the queue empty and ends. Every later event finds the
     /// queue not empty and arms nothing. The watch looks every <c>period</c>: events waiting at two looks in a row with no
-    /// hand-over in between means the writer stopped, and it arms the writer's timer itself (what the lost call would have done).</item>
+    /// writer task running and no hand-over for two periods means the writer stopped, and it arms the writer's timer
+    /// itself (what the lost call would have done).</item>
     /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
     /// <see cref="TakeAll"/> lets the target take it first.</item>
     /// </list>
@@ -42,7 +43,7 @@ namespace NLog.Targets.Firehose.Internal
         private readonly Action _restarted;
         private readonly Timer? _watchdog;
         private long _lastHandOvers = -1;
-        private bool _sawWaiting;
+        private int _stalledLooks;
         private int _disposed;
 
         private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, PropertyInfo? isEmpty,
@@ -123,28 +124,31 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>
-        /// One look: events waiting and no writer task (NLog's <c>_previousTask</c> null) now and at the last look, and no
+        /// One look: events waiting and no writer task running (NLog's <c>_previousTask</c>) now and at the last look, and no
         /// hand-over begun in between, means the writer stopped.
         /// </summary>
         private void Look()
         {
             try
             {
-                bool waiting = !(bool)_isEmpty!.GetValue(_queue)! && _writerTask!.GetValue(_target) is null;
+                // No writer task running: none, or one that completed (NLog's own test for "another task is running").
+                bool waiting = !(bool)_isEmpty!.GetValue(_queue)! && !(_writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false });
                 long? handOvers = _handOvers();
                 if (handOvers is null)
                 {
-                    _sawWaiting = false; // a hand-over is running: the writer is alive
+                    _stalledLooks = 0; // a hand-over is running: the writer is alive
                     return;
                 }
-                if (waiting && _sawWaiting && handOvers.Value == _lastHandOvers && Volatile.Read(ref _disposed) == 0)
+                _stalledLooks = waiting && handOvers.Value == _lastHandOvers ? _stalledLooks + 1 : 0;
+                _lastHandOvers = handOvers.Value;
+                if (_stalledLooks >= 2 && Volatile.Read(ref _disposed) == 0)
                 {
+                    // Two looks in a row with events waiting, no writer task and no hand-over for two periods: a busy machine
+                    // delays a 1 ms timer, it does not lose it for that long.
                     _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
                     _restarted();
-                    waiting = false; // give the writer a full period before looking again
+                    _stalledLooks = 0;
                 }
-                _sawWaiting = waiting;
-                _lastHandOvers = handOvers.Value;
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {

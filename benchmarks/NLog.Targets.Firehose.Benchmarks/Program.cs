@@ -24,6 +24,16 @@ namespace NLog.Targets.Firehose.Benchmarks
                 StandInProcess.Serve(Console.In, Console.Out);
                 return;
             }
+            if (args.Length > 2 && args[0] == "process")
+            {
+                ProcessRun.Run(Console.Out, args);
+                return;
+            }
+            if (args.Length > 3 && args[0] == "app")
+            {
+                ProcessRun.App(Console.Out, args);
+                return;
+            }
             if (args.Length > 1 && args[0] == "throughput")
             {
                 Throughput.Print(Console.Out, int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture));

@@ -8,7 +8,8 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <summary>
     /// The loopback stand-in in a process of its own, so the end-to-end figures do not pay for the stand-in's work
     /// (parsing, base64 decoding, storing) in the measured process. Protocol on its standard input and output:
-    /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>.
+    /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>, and
+    /// <c>outage</c> / <c>clear</c> with <c>ok</c>.
     /// </summary>
     internal sealed class StandInProcess : IDisposable
     {
@@ -30,6 +31,13 @@ namespace NLog.Targets.Firehose.Benchmarks
             var process = Process.Start(start) ?? throw new InvalidOperationException("the stand-in process did not start");
             string url = process.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the stand-in process said nothing");
             return new StandInProcess(process, new Uri(url));
+        }
+
+        /// <summary>Sends a command: <c>outage</c> (every call answered 503 from now on) or <c>clear</c> (faults off).</summary>
+        public void Command(string command)
+        {
+            _process.StandardInput.WriteLine(command);
+            _process.StandardOutput.ReadLine();
         }
 
         /// <summary>Events stored since the last call.</summary>
@@ -57,6 +65,16 @@ namespace NLog.Targets.Firehose.Benchmarks
             string? line;
             while ((line = input.ReadLine()) != null)
             {
+                if (line == "outage" || line == "clear")
+                {
+                    if (line == "outage")
+                        standIn.Faults.BeginOutage(TimeSpan.FromDays(1));
+                    else
+                        standIn.Faults.Clear();
+                    output.WriteLine("ok");
+                    output.Flush();
+                    continue;
+                }
                 long lines = 0;
                 foreach (var record in standIn.Records("app-logs"))
                 {

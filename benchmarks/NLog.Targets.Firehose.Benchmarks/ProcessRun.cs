@@ -1,0 +1,139 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using NLog.Layouts;
+using NLog.Targets.Wrappers;
+
+namespace NLog.Targets.Firehose.Benchmarks
+{
+    /// <summary>
+    /// Whole-process runs, as users run the target (<c>-- process TARGET COUNT [RATE] [key=value…]</c>): the stand-in in a
+    /// process of its own, the application in another that logs <c>log.Info("event {seq} {pad}", i, pad)</c> (pad = 100
+    /// characters) through <see cref="LogManager"/>, then calls <c>LogManager.Shutdown()</c>. Prints one line with the
+    /// application process's CPU (user + system), its peak working set, and what arrived.
+    /// <list type="bullet">
+    /// <item>TARGET: <c>firehose</c>; <c>async-null</c>, NLog's AsyncTargetWrapper (queueLimit 200,000, overflowAction Block,
+    /// batchSize 1,000, timeToSleepBetweenBatches 1) around a NullTarget with <c>formatMessage="true"</c>, the least any
+    /// asynchronous target can cost on NLog; <c>null</c>, a NullTarget on the logging thread.</item>
+    /// <item>COUNT events; RATE events per second (0: flat out; up to 1,000/s in bursts once a second, above in 10 ms slices).</item>
+    /// <item><c>layout=default</c> (the target's default JSON, with scope properties: rendered on the logging thread) or
+    /// <c>layout=agnostic</c> (time, level, message and event properties: thread-agnostic, the default here);
+    /// <c>outage=1</c> (the stand-in answers 503 to everything); any FirehoseTarget option by its property name,
+    /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>.</item>
+    /// </list>
+    /// </summary>
+    internal static class ProcessRun
+    {
+        private static readonly string Pad = new string('p', 100);
+
+        /// <summary>The orchestrating side: the stand-in process, the application process, one line of results.</summary>
+        public static void Run(TextWriter output, string[] args)
+        {
+            var options = Options(args, 3);
+            using var standIn = StandInProcess.Start();
+            if (options.TryGetValue("outage", out var outage) && outage == "1")
+                standIn.Command("outage");
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+            start.ArgumentList.Add(typeof(ProcessRun).Assembly.Location);
+            start.ArgumentList.Add("app");
+            start.ArgumentList.Add(standIn.Url.ToString());
+            foreach (string arg in args[1..])
+                start.ArgumentList.Add(arg);
+            using var app = Process.Start(start) ?? throw new InvalidOperationException("the application process did not start");
+            string result = app.StandardOutput.ReadToEnd();
+            app.WaitForExit();
+            output.WriteLine($"{string.Join(' ', args[1..])}: {result.Trim()} arrived={standIn.TakeCount()}");
+        }
+
+        /// <summary>The application's side: <c>app URL TARGET COUNT [RATE] [key=value…]</c>.</summary>
+        public static void App(TextWriter output, string[] args)
+        {
+            string url = args[1];
+            string kind = args[2];
+            int count = int.Parse(args[3], CultureInfo.InvariantCulture);
+            double rate = args.Length > 4 && !args[4].Contains('=') ? double.Parse(args[4], CultureInfo.InvariantCulture) : 0;
+            var options = Options(args, 4);
+            Layout layout = options.TryGetValue("layout", out var l) && l == "default" ? new FirehoseTarget().Layout : AgnosticLayout();
+
+            FirehoseTarget? firehose = null;
+            Targets.Target target;
+            if (kind == "firehose")
+            {
+                firehose = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ServiceUrl = url, Layout = layout };
+                foreach (var option in options)
+                {
+                    var property = typeof(FirehoseTarget).GetProperty(option.Key);
+                    if (property != null)
+                        property.SetValue(firehose, Convert.ChangeType(option.Value, property.PropertyType, CultureInfo.InvariantCulture));
+                }
+                target = firehose;
+            }
+            else if (kind == "async-null")
+            {
+                target = new AsyncTargetWrapper(new Targets.NullTarget("null") { FormatMessage = true, Layout = layout })
+                {
+                    Name = "async",
+                    QueueLimit = 200_000,
+                    OverflowAction = AsyncTargetWrapperOverflowAction.Block,
+                    BatchSize = 1000,
+                    TimeToSleepBetweenBatches = 1,
+                };
+            }
+            else
+            {
+                target = new Targets.NullTarget("null") { FormatMessage = true, Layout = layout };
+            }
+            LogManager.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
+            var logger = LogManager.GetLogger("App");
+
+            var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            double slice = rate <= 0 ? 0 : rate <= 1000 ? 1.0 : 0.01; // seconds per paced slice
+            int perSlice = rate <= 0 ? count : Math.Max(1, (int)Math.Round(rate * slice));
+            for (int i = 0; i < count; i++)
+            {
+                logger.Info("event {seq} {pad}", i, Pad);
+                if (rate > 0 && (i + 1) % perSlice == 0)
+                {
+                    double due = (i + 1) / rate;
+                    double wait = due - clock.Elapsed.TotalSeconds;
+                    if (wait > 0)
+                        System.Threading.Thread.Sleep(TimeSpan.FromSeconds(wait));
+                }
+            }
+            var logged = clock.Elapsed;
+            LogManager.Shutdown();
+            var total = clock.Elapsed;
+            process.Refresh();
+            double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+            string counts = firehose is null ? string.Empty
+                : $" handed={firehose.HandedOverEvents} delivered={firehose.DeliveredEvents} nlog_drops={firehose.NLogQueueDroppedEvents} buffer_drops={firehose.QueueDroppedEvents} undelivered={firehose.UndeliveredAtClose} restarts={firehose.HandOverRestarts} calls={firehose.Calls}";
+            output.WriteLine(FormattableString.Invariant(
+                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{counts}"));
+        }
+
+        private static JsonLayout AgnosticLayout()
+        {
+            var layout = new JsonLayout { IncludeEventProperties = true };
+            layout.Attributes.Add(new JsonAttribute("time", "${date:universalTime=true:format=o}"));
+            layout.Attributes.Add(new JsonAttribute("level", "${level:upperCase=true}"));
+            layout.Attributes.Add(new JsonAttribute("message", "${message}"));
+            return layout;
+        }
+
+        private static Dictionary<string, string> Options(string[] args, int from)
+        {
+            var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            for (int i = from; i < args.Length; i++)
+            {
+                int eq = args[i].IndexOf('=');
+                if (eq > 0)
+                    options[args[i].Substring(0, eq)] = args[i].Substring(eq + 1);
+            }
+            return options;
+        }
+    }
+}
