@@ -164,7 +164,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(1, target.TaskDelayMilliseconds);
             Assert.AreEqual(200, target.LingerMilliseconds);
             Assert.AreEqual(200_000, target.QueueLimit);
-            Assert.AreEqual(AsyncTargetWrapperOverflowAction.Discard, target.OverflowAction);
+            Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.IsTrue(target.AppendNewLine);
             Assert.AreEqual(OversizeRecordAction.Truncate, target.OversizeRecordAction);
             Assert.AreEqual(100, target.RetryBackoffMilliseconds);

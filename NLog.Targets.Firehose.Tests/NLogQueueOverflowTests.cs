@@ -21,6 +21,7 @@ namespace NLog.Targets.Firehose.Tests
             var client = new RecordingClient();
             var target = Harness.Target(client);
             target.QueueLimit = 50;
+            target.OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard; // the default, Block, would hold the logging thread
             using var hold = new ManualResetEventSlim(false);
             using var held = new ManualResetEventSlim(false);
             target.BeforeTakeOver = () =>

@@ -64,7 +64,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 firehose = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ServiceUrl = url, Layout = layout };
                 foreach (var option in options)
                 {
-                    var property = typeof(FirehoseTarget).GetProperty(option.Key);
+                    var property = typeof(FirehoseTarget).GetProperty(option.Key, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
                     if (property != null)
                         property.SetValue(firehose, Convert.ChangeType(option.Value, property.PropertyType, CultureInfo.InvariantCulture));
                 }
