@@ -252,7 +252,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(20, target.TaskDelayMilliseconds);
             Assert.AreEqual(75, target.LingerMilliseconds);
-            Assert.AreEqual(5000, target.QueueLimit);
+            Assert.AreEqual(5000, target.BufferEventLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
             Assert.AreEqual("eu-central-1", target.Endpoint!.SigningRegion, "authenticationRegion overrides the signing region");
@@ -323,7 +323,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(defaults.MaxConcurrentRequests, target.MaxConcurrentRequests);
             Assert.AreEqual(defaults.TaskDelayMilliseconds, target.TaskDelayMilliseconds);
             Assert.AreEqual(defaults.LingerMilliseconds, target.LingerMilliseconds);
-            Assert.AreEqual(defaults.QueueLimit, target.QueueLimit);
+            Assert.AreEqual(defaults.QueueLimit, target.BufferEventLimit);
             Assert.AreEqual(defaults.OverflowAction, target.OverflowAction);
             Assert.AreEqual(defaults.RetryBackoffMilliseconds, target.RetryBackoffMilliseconds);
             Assert.AreEqual(defaults.RetryBackoffMaxMilliseconds, target.RetryBackoffMaxMilliseconds);

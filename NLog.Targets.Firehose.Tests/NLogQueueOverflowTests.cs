@@ -39,7 +39,7 @@ namespace NLog.Targets.Firehose.Tests
                     logger.Warn("event {Seq}", i); // the take-over is held: NLog's queue fills up to 50, then drops its oldest
 
                 Assert.AreEqual(150, target.NLogQueueDroppedEvents);
-                StringAssert.Contains(log.Text, "NLog's hand-over queue is full (queueLimit 50)");
+                StringAssert.Contains(log.Text, "NLog's hand-over queue is full (50 events) and overflowAction is Discard");
                 target.BeforeTakeOver = null;
                 hold.Set();
                 factory.Flush(TimeSpan.FromSeconds(10));

@@ -47,17 +47,27 @@ namespace NLog.Targets.Firehose.Tests
             return path;
         }
 
-        /// <summary>Runs the child through its burst, then lets it return from Main or sends it SIGTERM; returns once it ended.</summary>
-        private static ChildProcess Run(string config, string how)
+        /// <summary>A stand-in with the stream, in an outage for the whole test if <paramref name="outage"/>.</summary>
+        private static async Task<FirehoseStandIn> StandInAsync(bool outage)
+        {
+            var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            if (outage)
+                standIn.Faults.BeginOutage(TimeSpan.FromMinutes(10));
+            return standIn;
+        }
+
+        /// <summary>Runs the child through its burst, then lets it return from Main or sends it SIGTERM; returns what it said once it ended.</summary>
+        private static string Run(string config, string how)
         {
             // NLog's writer is held in its first hand-over until the burst is logged: most of it is in NLog's queue at the end.
-            var child = ChildProcess.Start(config, Burst, 0, how == "return" ? "return" : "wait", ("FH_CHILD_HOLD_HANDOVER", "1"));
+            using var child = ChildProcess.Start(config, Burst, 0, how == "return" ? "return" : "wait", ("FH_CHILD_HOLD_HANDOVER", "1"));
             child.WaitForOutput("LOGGED " + Burst);
             if (how == "sigterm")
                 child.Terminate();
             else
                 child.WaitForExit();
-            return child;
+            return child.Output;
         }
 
         [TestMethod]
@@ -65,11 +75,8 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("sigterm", DisplayName = "SIGTERM")]
         public async Task ExitWithoutShutdown_RightAfterABurst_EveryEventDeliveredOnce(string how)
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            string output;
-            using (var child = Run(Config(standIn, durable: false), how))
-                output = child.Output;
+            await using var standIn = await StandInAsync(outage: false);
+            string output = Run(Config(standIn, durable: false), how);
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), Burst), "child said: " + output);
             Assert.IsFalse(output.Contains("not delivered", StringComparison.Ordinal), output);
@@ -80,12 +87,8 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("sigterm", DisplayName = "SIGTERM")]
         public async Task ExitWithoutShutdown_DuringAnOutage_EveryEventCountedAndReportedByLevel(string how)
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            standIn.Faults.BeginOutage(TimeSpan.FromMinutes(10));
-            string output;
-            using (var child = Run(Config(standIn, durable: false), how))
-                output = child.Output;
+            await using var standIn = await StandInAsync(outage: true);
+            string output = Run(Config(standIn, durable: false), how);
 
             StringAssert.Contains(output, how == "return"
                 ? $"closing with {Burst} events not delivered (Trace 0, Debug 0, Info {Burst}, Warn 0, Error 0, Fatal 0); they are lost"
@@ -100,12 +103,8 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("sigterm", DisplayName = "SIGTERM")]
         public async Task ExitWithoutShutdown_DuringAnOutageWithBufferDirectory_TheNextStartDeliversEveryEventOnce(string how)
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            standIn.Faults.BeginOutage(TimeSpan.FromMinutes(10));
-            string output;
-            using (var child = Run(Config(standIn, durable: true), how))
-                output = child.Output;
+            await using var standIn = await StandInAsync(outage: true);
+            string output = Run(Config(standIn, durable: true), how);
             StringAssert.Contains(output, how == "return"
                 ? $"closing with {Burst} events not delivered yet; they stay in the durable buffer"
                 : "they stay in the durable buffer for the next start");

@@ -283,6 +283,12 @@ namespace NLog.Targets.Firehose
         /// <summary>Test seam: the first pause of a stream after a persistent error.</summary>
         internal TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
 
+        /// <summary>
+        /// Events the buffer holds: the configured <c>queueLimit</c>, once initialized (while the target runs, NLog's
+        /// <c>QueueLimit</c> reads its small hand-over queue's limit).
+        /// </summary>
+        internal int BufferEventLimit => _userQueueLimit > 0 ? _userQueueLimit : QueueLimit;
+
         /// <summary>Records per PutRecordBatch call: the configured <c>batchSize</c>, once initialized.</summary>
         internal int RecordsPerCall => _recordsPerCall;
 
@@ -711,7 +717,7 @@ namespace NLog.Targets.Firehose
         private void OnHandOverRestarted()
         {
             if (Interlocked.Increment(ref _handOverRestarts) == 1)
-                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue for {1} ms with no writer running (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer); the target restarted it, and will whenever it stops again (counted, not logged again)", this, (long)(2 * StallCheckPeriod.TotalMilliseconds));
+                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue for {1} ms with no writer running (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer, or a writer starved of threads); the target restarted it, and will whenever it stops again (counted, not logged again)", this, (long)(2 * StallCheckPeriod.TotalMilliseconds));
         }
 
         /// <summary>

@@ -6,8 +6,11 @@ namespace NLog.Targets.Firehose.Internal
     /// <summary>One encoded record waiting for, or on its way to, Firehose.</summary>
     internal sealed class BufferedRecord
     {
-        /// <summary>Memory a record costs beyond its data (object headers, references), for the byte bound.</summary>
-        public const int Overhead = 64;
+        /// <summary>
+        /// Memory a record costs beyond its data, for the byte bound: this object (about 88 bytes on 64-bit .NET), the header
+        /// of an array of its own once detached (24) and its slot in the buffer's deque (8), rounded up.
+        /// </summary>
+        public const int Overhead = 128;
 
         public BufferedRecord(string stream, byte[] data, int level, long sequence)
             : this(stream, new ReadOnlyMemory<byte>(data), level, sequence, owner: null)
