@@ -51,12 +51,22 @@ namespace NLog.Targets.Firehose.Tests
             using (var factory = Harness.Factory(target))
             {
                 var logger = factory.GetLogger("Stalled");
-                for (int i = 0; i < total; i++)
-                    logger.Info("event {Seq}", i);
-                await standIn.WhenInFlight(1).WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.AreEqual(0, standIn.Records("app-logs").Count, "the endpoint answered nothing while the application logged");
-                Assert.IsFalse(gate.Task.IsCompleted);
-                gate.SetResult();
+                try
+                {
+                    var logging = Task.Run(() =>
+                    {
+                        for (int i = 0; i < total; i++)
+                            logger.Info("event {Seq}", i);
+                    });
+                    Assert.IsTrue(logging.Wait(TimeSpan.FromSeconds(120)), "logging waited for the stalled endpoint (a hang guard, not a timing claim)");
+                    await standIn.WhenInFlight(1).WaitAsync(TimeSpan.FromSeconds(60));
+                    Assert.AreEqual(0, standIn.Records("app-logs").Count, "the endpoint answered nothing while the application logged");
+                    Assert.IsFalse(gate.Task.IsCompleted);
+                }
+                finally
+                {
+                    gate.TrySetResult(); // also when an assertion failed: nothing stays held behind the test
+                }
                 Harness.FlushCompletes(factory, TimeSpan.FromSeconds(60));
             }
 

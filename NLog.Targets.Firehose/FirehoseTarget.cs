@@ -73,8 +73,8 @@ namespace NLog.Targets.Firehose
             // Records per PutRecordBatch call: 500 is the service's per-call maximum.
             BatchSize = FirehoseLimits.MaxRecordsPerCall;
             // Take events out of NLog's queue within a millisecond: events waiting there survive into older GC generations
-            // (measured: 30-40 gen-2 collections per million events at 200 ms, 6 at 1 ms), and a process that exits
-            // without Shutdown() loses what is still there. Calls fill up in the target's own buffer instead (lingerMilliseconds).
+            // (measured: 30-40 gen-2 collections per million events at 200 ms, 6 at 1 ms). Calls fill up in the target's own
+            // buffer instead (lingerMilliseconds).
             TaskDelayMilliseconds = 1;
             // The target's own buffer holds up to this many events (and maxQueueBytes): a burst of 200,000 fits. NLog's own
             // hand-over queue in front of it is kept much smaller while the target runs (HandOverQueueLimit), so that memory
@@ -402,8 +402,8 @@ namespace NLog.Targets.Firehose
             if (CheckStreamAtStartup)
                 StartStreamCheck(_client);
 
-            // batchSize is the records of one call; NLog hands over much larger chunks. Set last, once nothing can fail;
-            // CloseTarget puts it back, so a reconfiguration starts from the user's value.
+            // batchSize is the records of one call and queueLimit the buffer's bound; NLog's queue and hand-overs get their own
+            // sizes. Set last, once nothing can fail; CloseTarget puts them back, so a reconfiguration starts from the user's values.
             _userQueueLimit = QueueLimit;
             QueueLimit = Math.Min(QueueLimit, Math.Max(HandOverQueueLimit, _recordsPerCall));
             BatchSize = Math.Max(_recordsPerCall, Math.Min(HandOverBatch, QueueLimit));
@@ -520,7 +520,7 @@ namespace NLog.Targets.Firehose
         /// <summary>The start-up check of the stream, running or done (<see cref="CheckStreamAtStartup"/>); null when none started.</summary>
         internal Task? StreamCheck { get; private set; }
 
-        /// <summary>Events NLog's hand-over had stopped on and the target restarted it (NLog issue #4890).</summary>
+        /// <summary>How often NLog's hand-over had stopped with events waiting and the target restarted it (NLog issue #4890).</summary>
         internal long HandOverRestarts => Interlocked.Read(ref _handOverRestarts);
 
         /// <summary>Test seam: how often the target looks for a stopped hand-over (events waiting at two looks in a row, none taken).</summary>
