@@ -33,24 +33,32 @@ namespace NLog.Targets.Firehose.Tests.Child
             LogManager.Setup().LoadConfigurationFromFile(args[0], optional: false);
             var factory = LogManager.LogFactory;
             var logger = factory.GetLogger("Child");
-            // FH_CHILD_HOLD_HANDOVER=1: NLog's writer is held in its first hand-over until the burst is logged, so the rest
-            // of the burst is still in NLog's own queue when the process ends (as on a busy machine, on purpose).
-            using var handOverHeld = new ManualResetEventSlim(Environment.GetEnvironmentVariable("FH_CHILD_HOLD_HANDOVER") != "1");
+            // FH_CHILD_HOLD_TAIL=N: the last N events are logged while NLog's writer is held for good in a hand-over of one
+            // marker event, so they are still in NLog's own queue when the process ends (on purpose, deterministically).
+            int tail = int.TryParse(Environment.GetEnvironmentVariable("FH_CHILD_HOLD_TAIL"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0;
             var target = factory.Configuration!.AllTargets.OfType<FirehoseTarget>().Single();
-            target.BeforeTakeOver = () => handOverHeld.Wait();
+            using var writerHeld = new ManualResetEventSlim(false);
+            using var never = new ManualResetEventSlim(false);
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < count; i++)
             {
+                if (tail > 0 && i == count - tail)
+                {
+                    while (target.HandedOverEvents < i)
+                        never.Wait(1); // everything so far taken: the held hand-over holds the marker alone
+                    target.BeforeTakeOver = () => { writerHeld.Set(); never.Wait(); };
+                    factory.GetLogger("Hold").Info("the writer is held in this event's hand-over");
+                    if (!writerHeld.Wait(TimeSpan.FromSeconds(60)))
+                        Console.WriteLine("the writer was not held");
+                }
                 logger.Info("event {Seq}", i);
                 while (perMillisecond > 0 && clock.ElapsedMilliseconds < i / perMillisecond)
                     Thread.Yield(); // paced, so the kill finds calls in flight
             }
             Console.WriteLine("LOGGED " + count);
             Console.Out.Flush();
-            handOverHeld.Set();
             if (mode == "return")
                 return 0; // no Shutdown(): NLog closes the targets as the process exits
-            using var never = new ManualResetEventSlim(false);
             if (mode.StartsWith("kill-after-taken:", StringComparison.Ordinal))
             {
                 double seconds = double.Parse(mode.Substring("kill-after-taken:".Length), CultureInfo.InvariantCulture);

@@ -104,7 +104,9 @@ namespace NLog.Targets.Firehose.Tests
             factory.Flush();
 
             Assert.AreEqual(500, target.RecordsPerCall);
-            Assert.AreEqual(10_000, target.BatchSize, "NLog hands over 10,000 events at a time while the target runs");
+            Assert.AreEqual(1_000, target.BatchSize, "NLog hands over 1,000 events at a time while the target runs");
+            Assert.AreEqual(2_000, target.QueueLimit, "NLog's own queue holds 2,000 while the target runs");
+            Assert.AreEqual(200_000, target.BufferEventLimit, "queueLimit stays the buffer's bound");
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
         }
     }

@@ -60,8 +60,9 @@ namespace NLog.Targets.Firehose.Tests
         /// <summary>Runs the child through its burst, then lets it return from Main or sends it SIGTERM; returns what it said once it ended.</summary>
         private static string Run(string config, string how)
         {
-            // NLog's writer is held in its first hand-over until the burst is logged: most of it is in NLog's queue at the end.
-            using var child = ChildProcess.Start(config, Burst, 0, how == "return" ? "return" : "wait", ("FH_CHILD_HOLD_HANDOVER", "1"));
+            // The last 1,500 events of the burst are logged while NLog's writer is held for good in a hand-over of one marker
+            // event: they are in NLog's own queue (at most 2,000 events) when the process ends.
+            using var child = ChildProcess.Start(config, Burst, 0, how == "return" ? "return" : "wait", ("FH_CHILD_HOLD_TAIL", "1500"));
             child.WaitForOutput("LOGGED " + Burst);
             if (how == "sigterm")
                 child.Terminate();

@@ -721,19 +721,17 @@ namespace NLog.Targets.Firehose
         }
 
         /// <summary>
-        /// SIGTERM without a host that handles it: the process ends right after this returns, without closing NLog. Flush
-        /// (NLog's queue, then the buffer) for at most the close drain; force the durable buffer to disk; report what is left.
+        /// SIGTERM without a host that handles it: the process ends right after this returns, without closing NLog. Take what
+        /// NLog's queue holds, deliver the buffer for at most the close drain, force the durable buffer to disk, report what
+        /// is left.
         /// </summary>
         private void DeliverBeforeTermination()
         {
             var buffer = _buffer;
             if (buffer is null)
                 return;
-            using (var flushed = new ManualResetEventSlim())
-            {
-                Flush(_ => flushed.Set());
-                flushed.Wait(CloseDrain);
-            }
+            TakeWhatNLogStillHolds();
+            _loop?.WhenIdleAsync().Wait(CloseDrain);
             _journal?.Flush();
             var (records, bytes) = buffer.Size;
             if (records > 0)
