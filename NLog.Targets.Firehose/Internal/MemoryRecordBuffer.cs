@@ -356,16 +356,19 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>The records queued (not in flight), by level; nothing is removed.</summary>
         public long[] QueuedByLevel()
         {
-            var byLevel = new long[6];
             lock (_lock)
+                return QueuedByLevelLocked();
+        }
+
+        private long[] QueuedByLevelLocked()
+        {
+            var byLevel = new long[6];
+            foreach (var stream in _streams.Values)
             {
-                foreach (var stream in _streams.Values)
+                foreach (var queue in stream.All)
                 {
-                    foreach (var queue in stream.All)
-                    {
-                        foreach (var record in queue)
-                            byLevel[Math.Min(record.Level, 5)]++;
-                    }
+                    foreach (var record in queue)
+                        byLevel[Math.Min(record.Level, 5)]++;
                 }
             }
             return byLevel;
@@ -374,16 +377,15 @@ namespace NLog.Targets.Firehose.Internal
         /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
         public long[] DropAllQueued()
         {
-            var byLevel = new long[6];
             lock (_lock)
             {
+                var byLevel = QueuedByLevelLocked();
                 foreach (var stream in _streams.Values)
                 {
                     foreach (var queue in stream.All)
                     {
                         foreach (var record in queue)
                         {
-                            byLevel[Math.Min(record.Level, 5)]++;
                             _records--;
                             _bytes -= record.Cost;
                             record.Release();
@@ -391,8 +393,8 @@ namespace NLog.Targets.Firehose.Internal
                         queue.Clear();
                     }
                 }
+                return byLevel;
             }
-            return byLevel;
         }
 
         /// <summary>The drops since the last report, or null when there were none; resets the period.</summary>
