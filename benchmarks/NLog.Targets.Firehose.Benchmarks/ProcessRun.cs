@@ -20,7 +20,8 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <item>COUNT events; RATE events per second (0: flat out; up to 1,000/s in bursts once a second, above in 10 ms slices).</item>
     /// <item><c>layout=default</c> (the target's default JSON, with scope properties: rendered on the logging thread) or
     /// <c>layout=agnostic</c> (time, level, message and event properties: thread-agnostic, the default here);
-    /// <c>outage=1</c> (the stand-in answers 503 to everything); any FirehoseTarget option by its property name,
+    /// <c>outage=1</c> (the stand-in answers 503 to everything); <c>warmup=SECONDS</c> (also prints the CPU from then until
+    /// the logging loop ends: the steady state, after the runtime has compiled the code it runs); any FirehoseTarget option by its property name,
     /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>.</item>
     /// </list>
     /// </summary>
@@ -31,20 +32,44 @@ namespace NLog.Targets.Firehose.Benchmarks
         /// <summary>The orchestrating side: the stand-in process, the application process, one line of results.</summary>
         public static void Run(TextWriter output, string[] args)
         {
-            var options = Options(args, 3);
             using var standIn = StandInProcess.Start();
+            var result = RunOnce(standIn, args[1..]);
+            output.WriteLine($"{string.Join(' ', args[1..])}: {result.Line}");
+        }
+
+        /// <summary>
+        /// One application process against <paramref name="standIn"/> (<c>TARGET COUNT [RATE] [key=value…]</c>); its results
+        /// by name (cpu_ms, logging_s, arrived, distinct…) and as one line.
+        /// </summary>
+        public static (Dictionary<string, string> Values, string Line) RunOnce(StandInProcess standIn, string[] args)
+        {
+            var options = Options(args, 2);
             if (options.TryGetValue("outage", out var outage) && outage == "1")
                 standIn.Command("outage");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
             start.ArgumentList.Add(typeof(ProcessRun).Assembly.Location);
             start.ArgumentList.Add("app");
             start.ArgumentList.Add(standIn.Url.ToString());
-            foreach (string arg in args[1..])
+            foreach (string arg in args)
                 start.ArgumentList.Add(arg);
-            using var app = Process.Start(start) ?? throw new InvalidOperationException("the application process did not start");
-            string result = app.StandardOutput.ReadToEnd();
-            app.WaitForExit();
-            output.WriteLine($"{string.Join(' ', args[1..])}: {result.Trim()} arrived={standIn.TakeCount()}");
+            string result;
+            using (var app = Process.Start(start) ?? throw new InvalidOperationException("the application process did not start"))
+            {
+                result = app.StandardOutput.ReadToEnd();
+                app.WaitForExit();
+            }
+            var (events, distinct) = standIn.TakeDistinctCount();
+            if (outage == "1")
+                standIn.Command("clear");
+            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}");
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string part in line.Split(' '))
+            {
+                int eq = part.IndexOf('=');
+                if (eq > 0)
+                    values[part.Substring(0, eq)] = part.Substring(eq + 1);
+            }
+            return (values, line);
         }
 
         /// <summary>The application's side: <c>app URL TARGET COUNT [RATE] [key=value…]</c>.</summary>
@@ -66,7 +91,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 {
                     var property = typeof(FirehoseTarget).GetProperty(option.Key, System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic);
                     if (property != null)
-                        property.SetValue(firehose, Convert.ChangeType(option.Value, property.PropertyType, CultureInfo.InvariantCulture));
+                        property.SetValue(firehose, property.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(option.Value, CultureInfo.InvariantCulture) : Convert.ChangeType(option.Value, property.PropertyType, CultureInfo.InvariantCulture));
                 }
                 target = firehose;
             }
@@ -90,11 +115,23 @@ namespace NLog.Targets.Firehose.Benchmarks
 
             var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
+            var jitBefore = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
             var clock = Stopwatch.StartNew();
             double slice = rate <= 0 ? 0 : rate <= 1000 ? 1.0 : 0.01; // seconds per paced slice
             int perSlice = rate <= 0 ? count : Math.Max(1, (int)Math.Round(rate * slice));
+            double warmup = options.TryGetValue("warmup", out var w) ? double.Parse(w, CultureInfo.InvariantCulture) : -1;
+            TimeSpan cpuWarm = TimeSpan.Zero;
+            double warmAt = 0;
+            int warmEvents = -1;
             for (int i = 0; i < count; i++)
             {
+                if (warmEvents < 0 && warmup >= 0 && clock.Elapsed.TotalSeconds >= warmup)
+                {
+                    process.Refresh();
+                    cpuWarm = process.TotalProcessorTime;
+                    warmAt = clock.Elapsed.TotalSeconds;
+                    warmEvents = i;
+                }
                 logger.Info("event {seq} {pad}", i, Pad);
                 if (rate > 0 && (i + 1) % perSlice == 0)
                 {
@@ -105,6 +142,10 @@ namespace NLog.Targets.Firehose.Benchmarks
                 }
             }
             var logged = clock.Elapsed;
+            process.Refresh();
+            var cpuLogged = process.TotalProcessorTime;
+            string steady = warmEvents < 0 ? string.Empty : FormattableString.Invariant(
+                $" steady_cpu_ms_per_s={(cpuLogged - cpuWarm).TotalMilliseconds / (logged.TotalSeconds - warmAt):0.0} steady_us_per_event={(cpuLogged - cpuWarm).TotalMilliseconds * 1000 / (count - warmEvents):0.00}");
             LogManager.Shutdown();
             var total = clock.Elapsed;
             process.Refresh();
@@ -112,7 +153,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             string counts = firehose is null ? string.Empty
                 : $" handed={firehose.HandedOverEvents} delivered={firehose.DeliveredEvents} nlog_drops={firehose.NLogQueueDroppedEvents} buffer_drops={firehose.QueueDroppedEvents} undelivered={firehose.UndeliveredAtClose} restarts={firehose.HandOverRestarts} calls={firehose.Calls}";
             output.WriteLine(FormattableString.Invariant(
-                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{counts}"));
+                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }
 
         private static JsonLayout AgnosticLayout()

@@ -5,7 +5,9 @@ namespace NLog.Targets.Firehose.Benchmarks
 {
     /// <summary>
     /// <c>dotnet run -c Release --project benchmarks/NLog.Targets.Firehose.Benchmarks -- --filter '*'</c> runs every
-    /// benchmark; <c>-- cost</c> prints the billed-units table.
+    /// benchmark; <c>-- cost</c> prints the billed-units table; <c>-- compare</c> the efficiency comparison
+    /// against NLog's own asynchronous wrapper (<see cref="Compare"/>); <c>-- process</c> one whole-process run
+    /// (<see cref="ProcessRun"/>).
     /// </summary>
     public static class Program
     {
@@ -32,6 +34,11 @@ namespace NLog.Targets.Firehose.Benchmarks
             if (args.Length > 3 && args[0] == "app")
             {
                 ProcessRun.App(Console.Out, args);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "compare")
+            {
+                Compare.Print(Console.Out, args);
                 return;
             }
             if (args.Length > 1 && args[0] == "throughput")

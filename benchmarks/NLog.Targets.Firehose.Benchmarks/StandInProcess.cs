@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using NLog.Targets.Firehose.StandIn;
@@ -8,7 +9,8 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <summary>
     /// The loopback stand-in in a process of its own, so the end-to-end figures do not pay for the stand-in's work
     /// (parsing, base64 decoding, storing) in the measured process. Protocol on its standard input and output:
-    /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>, and
+    /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>,
+    /// <c>distinct</c> with those and how many of them are distinct, and
     /// <c>outage</c> / <c>clear</c> with <c>ok</c>.
     /// </summary>
     internal sealed class StandInProcess : IDisposable
@@ -38,6 +40,14 @@ namespace NLog.Targets.Firehose.Benchmarks
         {
             _process.StandardInput.WriteLine(command);
             _process.StandardOutput.ReadLine();
+        }
+
+        /// <summary>Events stored since the last call, and how many of them are distinct (an event stored twice counts once).</summary>
+        public (long Events, long Distinct) TakeDistinctCount()
+        {
+            _process.StandardInput.WriteLine("distinct");
+            string[] parts = _process.StandardOutput.ReadLine()!.Split(' ');
+            return (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
         }
 
         /// <summary>Events stored since the last call.</summary>
@@ -76,16 +86,21 @@ namespace NLog.Targets.Firehose.Benchmarks
                     continue;
                 }
                 long lines = 0;
+                var distinct = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var record in standIn.Records("app-logs"))
                 {
-                    foreach (byte b in record)
+                    int start = 0;
+                    for (int i = 0; i < record.Length; i++)
                     {
-                        if (b == (byte)'\n')
-                            lines++;
+                        if (record[i] != (byte)'\n')
+                            continue;
+                        lines++;
+                        distinct.Add(System.Text.Encoding.UTF8.GetString(record, start, i - start));
+                        start = i + 1;
                     }
                 }
                 standIn.ClearRecords();
-                output.WriteLine(lines);
+                output.WriteLine(line == "distinct" ? lines + " " + distinct.Count : lines.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 output.Flush();
             }
             standIn.DisposeAsync().AsTask().GetAwaiter().GetResult();
