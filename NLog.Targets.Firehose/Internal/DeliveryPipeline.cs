@@ -44,15 +44,16 @@ namespace NLog.Targets.Firehose.Internal
 
     /// <summary>
     /// Delivers what the buffer holds, in the background, with up to <see cref="PipelineSettings.Workers"/> calls in
-    /// flight. Each call slot is a worker that takes one call's records from the buffer when it is about to send (the
-    /// oldest records of one stream, within the records-per-call and byte limits), so everything waiting stays in the
-    /// buffer, where the drop policy can reach it. After a call:
+    /// flight (call slots). No task waits while there is nothing to do: a hand-over (<see cref="RecordsAdded"/>), a call's
+    /// end and one timer (a linger's or a pause's end) each look whether a slot is free and a call is worth making, and
+    /// start it (the oldest records of one stream, within the records-per-call and byte limits, taken from the buffer only
+    /// when the call starts, so everything waiting stays where the drop policy can reach it). After a call:
     /// <list type="bullet">
     /// <item>accepted records are done and never sent again; records refused for good are counted and reported;</item>
     /// <item>records not accepted go back to the front of the buffer, so they lead the next call, topped up with fresh
     /// ones;</item>
     /// <item>a slot whose call made no progress (throttled, 5xx, network fault, every record failed) backs off
-    /// exponentially with full jitter before its next call, as the AWS SDKs do per request, which lowers the request
+    /// exponentially with full jitter before it is free again, as the AWS SDKs do per request, which lowers the request
     /// rate while the records stay available to healthy slots; after a partly accepted call it waits only briefly, in
     /// proportion to the share that failed; a fully accepted call ends every slot's backoff (the endpoint is healthy);</item>
     /// <item>a stream that failed with an error retrying does not cure (missing stream, access denied, refused
@@ -75,10 +76,16 @@ namespace NLog.Targets.Firehose.Internal
         private readonly Dictionary<string, StreamHealth> _streams = new Dictionary<string, StreamHealth>(StringComparer.Ordinal);
         private readonly List<TaskCompletionSource<bool>> _idleWaiters = new List<TaskCompletionSource<bool>>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private readonly Timer _timer;
+        private readonly int[] _slotAttempts;
+        private readonly Stack<int> _freeSlots = new Stack<int>();
         private TaskCompletionSource<bool> _wake = NewSignal();
-        private TaskCompletionSource<bool> _full = NewSignal();
-        private Task? _run;
+        private TaskCompletionSource<bool>? _drained;
+        private bool _started;
+        private bool _stopped;
+        private long _timerDue = long.MaxValue;
         private int _callsInFlight;
+        private int _slotsBusy;
         private long _delivered;
         private long _rejected;
         private long _calls;
@@ -100,6 +107,10 @@ namespace NLog.Targets.Firehose.Internal
             _summary = summary;
             _target = target;
             _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
+            _slotAttempts = new int[Math.Max(1, settings.Workers)];
+            for (int i = _slotAttempts.Length - 1; i >= 0; i--)
+                _freeSlots.Push(i);
+            _timer = new Timer(OnTimer, null, Timeout.Infinite, Timeout.Infinite);
         }
 
         /// <summary>Records Firehose accepted.</summary>
@@ -137,28 +148,17 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>
-        /// Tells the call slots that records were added. Slots that linger (a call not full yet) wake only when a full call
-        /// is there or their linger ends, not on every hand-over; idle slots woke on the buffer's own signal.
+        /// Tells the pipeline that records were added: starts calls while a slot is free and a call is worth making (full,
+        /// or its oldest record has lingered long enough), else arms the one timer for the linger's end. Cheap when no slot
+        /// is free: the intake calls it after every hand-over.
         /// </summary>
-        public void RecordsAdded()
-        {
-            if (_lingerTicks <= 0 || !_buffer.HasFullCall(_settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall))
-                return;
-            TaskCompletionSource<bool> full;
-            lock (_lock)
-            {
-                full = _full;
-                _full = NewSignal();
-            }
-            full.TrySetResult(true);
-        }
+        public void RecordsAdded() => Pump();
 
         public void Start()
         {
-            var workers = new Task[Math.Max(1, _settings.Workers)];
-            for (int i = 0; i < workers.Length; i++)
-                workers[i] = Task.Run(() => WorkerAsync(_stop.Token));
-            _run = Task.WhenAll(workers);
+            lock (_lock)
+                _started = true;
+            Pump();
         }
 
         /// <summary>
@@ -171,11 +171,12 @@ namespace NLog.Targets.Firehose.Internal
             var waiter = NewSignal();
             lock (_lock)
             {
-                if (_run is null || _run.IsCompleted)
+                if (!_started || _stopped)
                     return Task.CompletedTask;
                 _idleWaiters.Add(waiter);
             }
-            Wake();
+            Wake(); // slots backing off look again: someone waits
+            Pump(); // a call that lingers goes now
             return waiter.Task;
         }
 
@@ -185,9 +186,15 @@ namespace NLog.Targets.Firehose.Internal
             try
             {
                 WhenIdleAsync().Wait(drainTimeout);
+                Task drained;
+                lock (_lock)
+                {
+                    _stopped = true;
+                    drained = _slotsBusy == 0 ? Task.CompletedTask : (_drained = NewSignal()).Task;
+                }
                 _stop.Cancel();
                 Wake();
-                _run?.Wait(TimeSpan.FromSeconds(5));
+                drained.Wait(TimeSpan.FromSeconds(5));
             }
             catch (AggregateException ex)
             {
@@ -195,56 +202,73 @@ namespace NLog.Targets.Firehose.Internal
             }
             finally
             {
+                _timer.Dispose();
                 CompleteIdleWaiters();
             }
         }
 
-        private async Task WorkerAsync(CancellationToken stop)
+        /// <summary>
+        /// Starts calls while a slot is free and the buffer holds a call worth making; otherwise arms the timer for when one
+        /// will be (a linger's or a pause's end) and, when nothing is in flight or deliverable, completes the idle waiters.
+        /// No task waits while there is nothing to do: every wake-up is a hand-over, a call's end or the timer.
+        /// </summary>
+        private void Pump()
         {
-            int attempt = 0;
-            while (!stop.IsCancellationRequested)
+            while (true)
             {
-                Task available = _buffer.Available;
-                Task wake;
-                HashSet<string> blocked;
-                HashSet<string> blockedForGood;
-                DateTime? nextResume;
                 List<BufferedRecord> call;
-                long waitingSince;
-                Task full;
-                var now = _utcNow();
+                int slot;
                 lock (_lock)
                 {
-                    wake = _wake.Task;
-                    full = _full.Task;
-                    blocked = Paused(now, out nextResume, out blockedForGood);
+                    if (!_started || _stopped || _slotsBusy >= _slotAttempts.Length)
+                        return;
+                    var now = _utcNow();
+                    var blocked = Paused(now, out var nextResume, out var blockedForGood);
                     // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
-                    long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 || stop.IsCancellationRequested ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
-                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out waitingSince);
-                    if (call.Count > 0)
-                        _callsInFlight++;
-                    else if (_callsInFlight == 0 && !_buffer.HasDeliverable(blockedForGood))
-                        CompleteIdleWaitersLocked();
-                }
-
-                if (call.Count == 0)
-                {
-                    var waits = new List<Task>(5) { wake, Task.Delay(Timeout.Infinite, stop) };
-                    if (nextResume.HasValue)
-                        waits.Add(Task.Delay(Clamp(nextResume.Value - now), stop));
-                    if (waitingSince == long.MaxValue)
+                    long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
+                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out long waitingSince);
+                    if (call.Count == 0)
                     {
-                        waits.Add(available); // nothing waiting to fill up: wake on new records
+                        if (_callsInFlight == 0 && _idleWaiters.Count > 0 && !_buffer.HasDeliverable(blockedForGood))
+                            CompleteIdleWaitersLocked();
+                        long due = waitingSince == long.MaxValue ? long.MaxValue : waitingSince + _lingerTicks;
+                        if (nextResume.HasValue)
+                            due = Math.Min(due, Stopwatch.GetTimestamp() + (long)(Clamp(nextResume.Value - now).TotalSeconds * Stopwatch.Frequency));
+                        ArmTimerLocked(due);
+                        return;
                     }
-                    else
-                    {
-                        waits.Add(full); // lingering: wake on a full call or at the end of the linger
-                        waits.Add(Task.Delay(StopwatchSpan(waitingSince + _lingerTicks - Stopwatch.GetTimestamp()), stop));
-                    }
-                    await Task.WhenAny(waits).ConfigureAwait(false);
-                    continue;
+                    _callsInFlight++;
+                    _slotsBusy++;
+                    slot = _freeSlots.Pop();
                 }
+                var stop = _stop.Token;
+                Task.Run(() => RunCallAsync(slot, call, stop));
+            }
+        }
 
+        /// <summary>The timer fires at <paramref name="due"/> (a Stopwatch timestamp) unless it is armed for earlier already.</summary>
+        private void ArmTimerLocked(long due)
+        {
+            if (due == long.MaxValue || due >= _timerDue)
+                return;
+            _timerDue = due;
+            long ms = Math.Max(1, (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency + 1);
+            _timer.Change(ms, Timeout.Infinite);
+        }
+
+        private void OnTimer(object? state)
+        {
+            lock (_lock)
+                _timerDue = long.MaxValue;
+            Pump();
+        }
+
+        /// <summary>One call in one slot: send, book the outcome, back off if it made no progress, free the slot, look for more.</summary>
+        private async Task RunCallAsync(int slot, List<BufferedRecord> call, CancellationToken stop)
+        {
+            bool booked = false;
+            try
+            {
                 string stream = call[0].Stream;
                 var wire = Pack(call, out var starts);
                 Interlocked.Increment(ref _calls);
@@ -263,7 +287,8 @@ namespace NLog.Targets.Firehose.Internal
                         RecordPacker.Release(wire);
                 }
 
-                TimeSpan wait = Handle(stream, call, outcome, ref attempt);
+                TimeSpan wait = Handle(stream, call, outcome, ref _slotAttempts[slot]);
+                booked = true;
                 if (wait > TimeSpan.Zero && !stop.IsCancellationRequested)
                 {
                     Task woken;
@@ -272,6 +297,29 @@ namespace NLog.Targets.Firehose.Internal
                     await Task.WhenAny(_delay(wait, stop), woken).ConfigureAwait(false);
                 }
             }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Error(ex, "{0}: a delivery call failed unexpectedly; its records stay in the buffer", _target);
+                if (!booked)
+                {
+                    lock (_lock)
+                        _callsInFlight--;
+                    _buffer.Return(call);
+                }
+            }
+            finally
+            {
+                TaskCompletionSource<bool>? drained = null;
+                lock (_lock)
+                {
+                    _slotsBusy--;
+                    _freeSlots.Push(slot);
+                    if (_slotsBusy == 0)
+                        drained = _drained;
+                }
+                drained?.TrySetResult(true);
+            }
+            Pump();
         }
 
         /// <summary>Books a call's outcome; returns how long this slot waits before its next call.</summary>
@@ -457,23 +505,25 @@ namespace NLog.Targets.Firehose.Internal
             return outcome;
         }
 
-        private HashSet<string> Paused(DateTime now, out DateTime? nextResume, out HashSet<string> pausedForGood)
+        /// <summary>The streams paused now (and of those, the ones paused by an error retrying does not cure); no allocation while none is.</summary>
+        private ICollection<string> Paused(DateTime now, out DateTime? nextResume, out ICollection<string> pausedForGood)
         {
-            var paused = new HashSet<string>(StringComparer.Ordinal);
-            pausedForGood = new HashSet<string>(StringComparer.Ordinal);
+            HashSet<string>? paused = null;
+            HashSet<string>? forGood = null;
             nextResume = null;
             foreach (var stream in _streams)
             {
                 if (stream.Value.PausedUntil > now)
                 {
-                    paused.Add(stream.Key);
+                    (paused ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
                     if (stream.Value.PausedForGood)
-                        pausedForGood.Add(stream.Key);
+                        (forGood ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
                     if (nextResume is null || stream.Value.PausedUntil < nextResume)
                         nextResume = stream.Value.PausedUntil;
                 }
             }
-            return paused;
+            pausedForGood = forGood ?? (ICollection<string>)Array.Empty<string>();
+            return paused ?? (ICollection<string>)Array.Empty<string>();
         }
 
         private StreamHealth HealthOf(string stream)
