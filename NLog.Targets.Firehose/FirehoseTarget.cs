@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
@@ -770,6 +771,7 @@ namespace NLog.Targets.Firehose
         /// decides what to keep when it is full; the delivery pipeline sends in the background. Returns the exception for
         /// NLog's failure path, if any (<see cref="PersistentErrorAction.Fail"/>).
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         private Exception? Accept(IList<LogEventInfo> logEvents)
         {
             var buffer = _buffer;
@@ -790,6 +792,7 @@ namespace NLog.Targets.Firehose
             int dropped = 0;
             int badNames = 0;
             string? badName = null;
+            string? fixedStream = DeliveryStreamName is SimpleLayout { IsFixedText: true } fixedName ? fixedName.FixedText : null; // validated when initialized
             for (int i = 0; i < logEvents.Count; i++)
             {
                 var logEvent = logEvents[i];
@@ -799,8 +802,8 @@ namespace NLog.Targets.Firehose
                 EncodeOutcome outcome;
                 try
                 {
-                    stream = RenderLogEvent(DeliveryStreamName, logEvent);
-                    if (!FirehoseLimits.IsValidStreamName(stream))
+                    stream = fixedStream ?? RenderLogEvent(DeliveryStreamName, logEvent);
+                    if (fixedStream is null && !FirehoseLimits.IsValidStreamName(stream))
                     {
                         badName = stream;
                         badNames++;

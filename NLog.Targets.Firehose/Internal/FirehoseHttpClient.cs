@@ -32,6 +32,7 @@ namespace NLog.Targets.Firehose.Internal
         private readonly AWSCredentials? _fixedCredentials;
         private readonly string _targetName;
         private DefaultAWSCredentialsIdentityResolver? _resolver;
+        private AWSCredentials? _resolved;
         private long _clockOffsetTicks;
 
         /// <param name="endpoint">Where to send and which region signs.</param>
@@ -187,10 +188,27 @@ namespace NLog.Targets.Firehose.Internal
 
         private async Task<AWSCredentials> GetCredentialsAsync(CancellationToken cancellationToken)
         {
-            if (_fixedCredentials is RefreshingAWSCredentials refreshing)
+            var credentials = _fixedCredentials ?? Volatile.Read(ref _resolved);
+            if (credentials is null)
             {
-                // An assumed role (or a profile's refreshing credentials): fetch or renew them here, where a failure can
-                // be told apart from Firehose's own errors; the signer then finds them cached.
+                var resolver = Volatile.Read(ref _resolver) ?? throw new ObjectDisposedException(nameof(FirehoseHttpClient));
+                try
+                {
+                    // Resolved once, not for every call (the chain's walk cost ~0.1 ms a call); refreshing credentials the
+                    // chain returns renew themselves, and an error that names the credentials resolves again.
+                    credentials = await resolver.ResolveIdentityAsync(null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (AmazonClientException ex)
+                {
+                    // No credentials anywhere in the chain: a configuration problem, not worth retrying in a loop.
+                    throw new FirehoseServiceException(0, "NoCredentials", ex.Message, null);
+                }
+                Volatile.Write(ref _resolved, credentials);
+            }
+            if (credentials is RefreshingAWSCredentials refreshing)
+            {
+                // An assumed role (or a profile's or the environment's refreshing credentials): fetch or renew them here,
+                // where a failure can be told apart from Firehose's own errors; the signer then finds them cached.
                 try
                 {
                     await refreshing.GetCredentialsAsync().ConfigureAwait(false);
@@ -207,18 +225,7 @@ namespace NLog.Targets.Firehose.Internal
                     throw new FirehoseServiceException(0, "CredentialsUnavailable", "could not get credentials: " + reason, service?.RequestId);
                 }
             }
-            if (_fixedCredentials != null)
-                return _fixedCredentials;
-            var resolver = Volatile.Read(ref _resolver) ?? throw new ObjectDisposedException(nameof(FirehoseHttpClient));
-            try
-            {
-                return await resolver.ResolveIdentityAsync(null, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AmazonClientException ex)
-            {
-                // No credentials anywhere in the chain: a configuration problem, not worth retrying in a loop.
-                throw new FirehoseServiceException(0, "NoCredentials", ex.Message, null);
-            }
+            return credentials;
         }
 
         private static T? Innermost<T>(Exception? ex)
@@ -242,6 +249,7 @@ namespace NLog.Targets.Firehose.Internal
             }
             if (_fixedCredentials is null)
             {
+                Volatile.Write(ref _resolved, null);
                 var fresh = new DefaultAWSCredentialsIdentityResolver();
                 Interlocked.Exchange(ref _resolver, fresh)?.Dispose();
             }

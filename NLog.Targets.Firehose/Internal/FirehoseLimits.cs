@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace NLog.Targets.Firehose.Internal
 {
     /// <summary>Fixed PutRecordBatch limits (they cannot be raised).</summary>
@@ -19,6 +20,7 @@ namespace NLog.Targets.Firehose.Internal
         public const int MaxStreamNameLength = 64;
 
         /// <summary>Whether <paramref name="name"/> is a valid delivery stream name: 1–64 of [a-zA-Z0-9_.-].</summary>
+        [MethodImpl(HotPath.Optimized)]
         public static bool IsValidStreamName(string? name)
         {
             if (name is null || name.Length == 0 || name.Length > MaxStreamNameLength)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -140,6 +141,7 @@ namespace NLog.Targets.Firehose.Internal
         /// Adds records as <see cref="Add"/> does, under one lock and with one wake-up for the call slots; returns how
         /// many were kept.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         public int AddRange(IReadOnlyList<BufferedRecord> records)
         {
             TaskCompletionSource<bool>? available;
@@ -159,6 +161,7 @@ namespace NLog.Targets.Firehose.Internal
             return added;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private bool AddLocked(BufferedRecord record, bool beyondBounds, ref List<BufferedRecord>? dropped)
         {
             if (_detaching && _bytes < _maxBytes / 2)
@@ -205,6 +208,7 @@ namespace NLog.Targets.Firehose.Internal
         /// <see cref="System.Diagnostics.Stopwatch"/> timestamp). Otherwise nothing is taken and
         /// <paramref name="waitingSince"/> is the oldest record's arrival (else <see cref="long.MaxValue"/>).
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes, long readyBefore, out long waitingSince)
         {
             var call = new List<BufferedRecord>();
@@ -294,6 +298,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Releases records that are done with: delivered, or rejected for good.</summary>
+        [MethodImpl(HotPath.Optimized)]
         public void Complete(IReadOnlyCollection<BufferedRecord> records)
         {
             if (records.Count == 0)

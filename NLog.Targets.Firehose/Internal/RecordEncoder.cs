@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -75,6 +76,7 @@ namespace NLog.Targets.Firehose.Internal
             return TryEncode(chars, length, logEvent, slab, out data, out outcome, out repaired);
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private bool TryEncode(char[] chars, int length, LogEventInfo logEvent, RecordSlab? slab, out ReadOnlyMemory<byte> data, out EncodeOutcome outcome, out int repaired)
         {
             repaired = Utf16Repair.RepairInPlace(chars, length, LooksLikeJsonObject(chars, length));
@@ -122,6 +124,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Whether the rendered record is a JSON object (JsonLayout or any other JSON-writing layout).</summary>
+        [MethodImpl(HotPath.Optimized)]
         private static bool LooksLikeJsonObject(char[] text, int length)
         {
             int first = 0;

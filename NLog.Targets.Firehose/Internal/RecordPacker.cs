@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 
 namespace NLog.Targets.Firehose.Internal
 {
@@ -30,6 +31,7 @@ namespace NLog.Targets.Firehose.Internal
         /// <paramref name="records"/> in packed record i; it holds those up to the next start. Records that do not fit in
         /// <paramref name="maxRecords"/> are left out: <paramref name="used"/> says how many were packed.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         public static List<BufferedRecord> Pack(IReadOnlyList<BufferedRecord> records, int packedBytes, int maxRecords, out List<int> starts, out int used)
         {
             var packed = new List<BufferedRecord>();
