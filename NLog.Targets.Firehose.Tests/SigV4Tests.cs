@@ -85,6 +85,45 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void TargetSigner_TestVector_SignsWhatTheSdkSignsWithTheReferenceSignature()
+        {
+            var signer = new NLog.Targets.Firehose.Internal.SigV4Signer(new Uri("https://firehose.us-east-1.amazonaws.com/"), "us-east-1", "firehose");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "https://firehose.us-east-1.amazonaws.com/");
+            byte[] body = Encoding.UTF8.GetBytes(Body + "unsent tail");
+            signer.Sign(request, body, Body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+                new ImmutableCredentials("AKIDEXAMPLE", Secret, null), new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+
+            string authorization = request.Headers.GetValues("Authorization").Single();
+            Assert.AreEqual("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/firehose/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target, Signature=" + ExpectedSignature, authorization);
+            Assert.AreEqual(FirehoseHeaders["x-amz-content-sha256"], request.Headers.GetValues("X-Amz-Content-SHA256").Single());
+            Assert.AreEqual("20250101T000000Z", request.Headers.GetValues("X-Amz-Date").Single());
+            Assert.IsFalse(request.Headers.Contains("X-Amz-Security-Token"));
+        }
+
+        [TestMethod]
+        public void TargetSigner_SessionToken_SignedAsTheReferenceSignsIt()
+        {
+            var signer = new NLog.Targets.Firehose.Internal.SigV4Signer(new Uri("http://127.0.0.1:4566/"), "eu-west-1", "firehose");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1:4566/");
+            byte[] body = Encoding.UTF8.GetBytes(Body);
+            signer.Sign(request, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+                new ImmutableCredentials("ASIAEXAMPLE", Secret, "session-token"), new DateTime(2025, 6, 30, 23, 59, 59, DateTimeKind.Utc));
+
+            var headers = new Dictionary<string, string>
+            {
+                ["content-type"] = "application/x-amz-json-1.1",
+                ["host"] = "127.0.0.1:4566",
+                ["x-amz-content-sha256"] = Hex(SHA256.HashData(body)),
+                ["x-amz-date"] = "20250630T235959Z",
+                ["x-amz-security-token"] = "session-token",
+                ["x-amz-target"] = "Firehose_20150804.PutRecordBatch",
+            };
+            string expected = ReferenceSigV4.Sign("POST", "/", string.Empty, headers, body, "20250630T235959Z", "eu-west-1", "firehose", Secret);
+            StringAssert.EndsWith(request.Headers.GetValues("Authorization").Single(), "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token;x-amz-target, Signature=" + expected);
+            Assert.AreEqual("session-token", request.Headers.GetValues("X-Amz-Security-Token").Single());
+        }
+
+        [TestMethod]
         public void StandInVerifier_TestVector_ComputesTheReferenceSignature()
         {
             string signature = SigV4Verifier.ComputeSignature("POST", "/", string.Empty, FirehoseHeaders, FirehoseHeaders.Keys, FirehoseHeaders["x-amz-content-sha256"],

@@ -469,7 +469,17 @@ namespace NLog.Targets.Firehose.Internal
                 return CallOutcome.Failed(records, ex.GetType().Name, ex.Message);
             }
 
+            return Book(records, wire, starts, response);
+        }
+
+        /// <summary>What became of each record of a call Firehose answered 200 (a packed record's events share its fate).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(HotPath.Optimized)]
+        private CallOutcome Book(List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, PutRecordBatchResult response)
+        {
             var outcome = new CallOutcome(records.Count);
+            long acceptedRecords = 0;
+            long acceptedBytes = 0;
+            long billedUnits = 0;
             for (int i = 0; i < wire.Count; i++)
             {
                 int first = starts is null ? i : starts[i];
@@ -477,10 +487,9 @@ namespace NLog.Targets.Firehose.Internal
                 string? code = response.FailedPutCount == 0 ? null : response.ErrorCodes[i];
                 if (code is null)
                 {
-                    long units = RecordPacker.BilledUnits(wire[i].Data.Length);
-                    Interlocked.Increment(ref _records);
-                    Interlocked.Add(ref _billedUnits, units);
-                    _settings.Metrics?.RecordAccepted(wire[i].Data.Length, units);
+                    acceptedRecords++;
+                    acceptedBytes += wire[i].Data.Length;
+                    billedUnits += RecordPacker.BilledUnits(wire[i].Data.Length);
                     for (int k = first; k < end; k++)
                         outcome.Accepted.Add(records[k]);
                     continue;
@@ -502,10 +511,15 @@ namespace NLog.Targets.Firehose.Internal
                 for (int k = first; k < end; k++)
                     outcome.Retry.Add(records[k]); // a packed record that failed is resent whole
             }
+            if (acceptedRecords > 0)
+            {
+                Interlocked.Add(ref _records, acceptedRecords);
+                Interlocked.Add(ref _billedUnits, billedUnits);
+                _settings.Metrics?.RecordsAccepted(acceptedBytes, billedUnits);
+            }
             return outcome;
         }
 
-        /// <summary>The streams paused now (and of those, the ones paused by an error retrying does not cure); no allocation while none is.</summary>
         private ICollection<string> Paused(DateTime now, out DateTime? nextResume, out ICollection<string> pausedForGood)
         {
             HashSet<string>? paused = null;

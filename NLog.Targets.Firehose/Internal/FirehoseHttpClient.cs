@@ -7,10 +7,8 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
-using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Signing;
 using NLog.Common;
 
 namespace NLog.Targets.Firehose.Internal
@@ -27,7 +25,7 @@ namespace NLog.Targets.Firehose.Internal
 
         private readonly HttpClient _http;
         private readonly FirehoseEndpoint _endpoint;
-        private readonly RegionEndpoint _signingRegion;
+        private readonly SigV4Signer _signer;
         private readonly TimeSpan _requestTimeout;
         private readonly AWSCredentials? _fixedCredentials;
         private readonly string _targetName;
@@ -54,7 +52,7 @@ namespace NLog.Targets.Firehose.Internal
         public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy)
         {
             _endpoint = endpoint;
-            _signingRegion = RegionEndpoint.GetBySystemName(endpoint.SigningRegion);
+            _signer = new SigV4Signer(endpoint.ServiceUri, endpoint.SigningRegion, PutRecordBatchProtocol.SigningService);
             _requestTimeout = requestTimeout;
             _fixedCredentials = credentials;
             _targetName = targetName;
@@ -140,7 +138,7 @@ namespace NLog.Targets.Firehose.Internal
             try
             {
                 var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
-                using var request = await CreateSignedRequestAsync(body, length, amzTarget, credentials, timeout.Token).ConfigureAwait(false);
+                using var request = await CreateSignedRequestAsync(body, length, amzTarget, credentials).ConfigureAwait(false);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                 string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
@@ -153,36 +151,16 @@ namespace NLog.Targets.Firehose.Internal
             }
         }
 
-        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, string amzTarget, AWSCredentials credentials, CancellationToken cancellationToken)
+        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, string amzTarget, AWSCredentials credentials)
         {
-            using var payload = new System.IO.MemoryStream(body, 0, length, writable: false);
-            var signingRequest = new AWSSigningRequest
-            {
-                HttpMethod = HttpMethod.Post,
-                RequestUri = _endpoint.ServiceUri,
-                ContentStream = payload,
-            };
-            signingRequest.Headers["Content-Type"] = PutRecordBatchProtocol.ContentType;
-            signingRequest.Headers["X-Amz-Target"] = amzTarget;
-
-            var parameters = new AWSSigV4Parameters
-            {
-                Credentials = credentials,
-                Region = _signingRegion,
-                Service = PutRecordBatchProtocol.SigningService,
-                SignPayload = true,
-                SignedAt = DateTime.UtcNow + ClockOffset,
-            };
-            var signed = await AWSSigV4Signer.SignAsync(signingRequest, parameters, cancellationToken).ConfigureAwait(false);
-
+            var keys = await credentials.GetCredentialsAsync().ConfigureAwait(false);
             var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.ServiceUri);
             var content = new ByteArrayContent(body, 0, length);
-            content.Headers.ContentType = MediaTypeHeaderValue.Parse(PutRecordBatchProtocol.ContentType);
+            content.Headers.TryAddWithoutValidation("Content-Type", PutRecordBatchProtocol.ContentType);
             request.Content = content;
             request.Headers.TryAddWithoutValidation("X-Amz-Target", amzTarget);
             request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-            foreach (var header in signed.Headers)
-                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            _signer.Sign(request, body, length, PutRecordBatchProtocol.ContentType, amzTarget, keys, DateTime.UtcNow + ClockOffset);
             return request;
         }
 
@@ -284,7 +262,7 @@ namespace NLog.Targets.Firehose.Internal
             int plus = version.IndexOf('+');
             if (plus > 0)
                 version = version.Substring(0, plus);
-            string coreVersion = typeof(AWSSigV4Signer).Assembly.GetName().Version?.ToString() ?? "4";
+            string coreVersion = typeof(AWSCredentials).Assembly.GetName().Version?.ToString() ?? "4";
             return $"NLog.Targets.Firehose/{version} aws-sdk-dotnet-core/{coreVersion} md/{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription.Replace(' ', '_')}";
         }
 

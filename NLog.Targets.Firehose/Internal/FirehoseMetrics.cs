@@ -75,8 +75,8 @@ namespace NLog.Targets.Firehose.Internal
             Latency.Record(latency.TotalMilliseconds, _tag);
         }
 
-        /// <summary>One record Firehose accepted (packed or not).</summary>
-        public void RecordAccepted(int bytes, long billedUnits)
+        /// <summary>Records Firehose accepted in one call (packed or not): their bytes and billed units.</summary>
+        public void RecordsAccepted(long bytes, long billedUnits)
         {
             BytesSent.Add(bytes, _tag);
             BilledUnits.Add(billedUnits, _tag);
