@@ -10,8 +10,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// The efficiency comparison (<c>-- compare [RUNS] [NAME-FILTER]</c>): each situation run RUNS times (default 3), the
     /// target and the baseline — NLog's AsyncTargetWrapper around a NullTarget with the same layout — alternating, each
     /// application in a process of its own against the stand-in in another (see <see cref="ProcessRun"/>). Prints every
-    /// run, then per situation the median ratios of process CPU (user + system, logging until Shutdown returns) and of the
-    /// logging loop's time, and whether every event arrived exactly once in every run.
+    /// run, then per situation the median ratios of process CPU (user + system, logging until Shutdown returns), of the
+    /// steady state's CPU (paced runs: from the warm-up's end, once the runtime has compiled what runs, to the end of the
+    /// logging loop) and of the logging loop's time, and whether every event arrived exactly once in every run.
     /// </summary>
     internal static class Compare
     {
@@ -20,10 +21,10 @@ namespace NLog.Targets.Firehose.Benchmarks
             ("flat-out 500,000, agnostic layout", new[] { "500000" }),
             ("flat-out 500,000, default layout", new[] { "500000", "layout=default" }),
             ("flat-out 500,000, agnostic, recordPacking", new[] { "500000", "RecordPacking=true" }),
-            ("steady 40,000/s (400,000), agnostic layout", new[] { "400000", "40000" }),
-            ("steady 40,000/s (400,000), default layout", new[] { "400000", "40000", "layout=default" }),
-            ("steady 1,000/s (20,000), agnostic layout", new[] { "20000", "1000" }),
-            ("steady 1,000/s (20,000), default layout", new[] { "20000", "1000", "layout=default" }),
+            ("steady 40,000/s (1,200,000 in 30 s; steady from 15 s), agnostic layout", new[] { "1200000", "40000", "warmup=15" }),
+            ("steady 40,000/s (1,200,000 in 30 s; steady from 15 s), default layout", new[] { "1200000", "40000", "layout=default", "warmup=15" }),
+            ("steady 1,000/s (90,000 in 90 s; steady from 60 s), agnostic layout", new[] { "90000", "1000", "warmup=60" }),
+            ("steady 1,000/s (90,000 in 90 s; steady from 60 s), default layout", new[] { "90000", "1000", "layout=default", "warmup=60" }),
         };
 
         public static void Print(TextWriter output, string[] args)
@@ -38,6 +39,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                     continue;
                 var cpu = new List<double>();
                 var logging = new List<double>();
+                var steady = new List<double>();
                 var complete = new List<string>();
                 bool allExact = true;
                 for (int run = 0; run < runs; run++)
@@ -49,14 +51,18 @@ namespace NLog.Targets.Firehose.Benchmarks
                     output.Flush();
                     cpu.Add(Number(firehose.Values, "cpu_ms") / Number(baseline.Values, "cpu_ms"));
                     logging.Add(Number(firehose.Values, "logging_s") / Number(baseline.Values, "logging_s"));
+                    if (firehose.Values.ContainsKey("steady_cpu_ms_per_s"))
+                        steady.Add(Number(firehose.Values, "steady_cpu_ms_per_s") / Number(baseline.Values, "steady_cpu_ms_per_s"));
                     long count = long.Parse(situation[0], CultureInfo.InvariantCulture);
                     long arrived = (long)Number(firehose.Values, "arrived");
                     long distinct = (long)Number(firehose.Values, "distinct");
                     allExact &= arrived == count && distinct == count;
                     complete.Add(arrived == count && distinct == count ? "all once" : FormattableString.Invariant($"{distinct} of {count} ({arrived - distinct} twice)"));
                 }
+                string steadyText = steady.Count == 0 ? string.Empty
+                    : FormattableString.Invariant($"; steady-state CPU {Median(steady):0.00}x ({string.Join(", ", steady.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))})");
                 summary.Add(FormattableString.Invariant(
-                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}"));
+                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}"));
             }
             output.WriteLine();
             output.WriteLine("Ratios: this target / NLog's AsyncTargetWrapper + NullTarget (same layout, same run), median of " + runs);
