@@ -329,6 +329,8 @@ namespace NLog.Targets.Firehose
         /// <summary>Events NLog has handed to the target.</summary>
         internal long HandedOverEvents => Interlocked.Read(ref _handedOver);
 
+        internal long HandOvers => Interlocked.Read(ref _takeOversBegun);
+
         /// <summary>Records held by the buffer (waiting or in flight), and their cost in bytes.</summary>
         internal (int Records, long Bytes) BufferSize => _buffer?.Size ?? (0, 0);
 
@@ -709,10 +711,14 @@ namespace NLog.Targets.Firehose
             finally
             {
                 Interlocked.Decrement(ref _takingOver);
+                HandOverScheduler.HandOverEnds(); // NLog's continuation (the next batch) runs on this thread
             }
             if (failure != null)
                 throw failure;
         }
+
+        /// <summary>NLog's hand-overs run on the thread pool; NLog's continuation of each runs where the hand-over ended.</summary>
+        protected override TaskScheduler TaskScheduler => HandOverScheduler.Instance;
 
         /// <summary>NLog's writer had stopped with events waiting, and the queue watch restarted it.</summary>
         private void OnHandOverRestarted()
