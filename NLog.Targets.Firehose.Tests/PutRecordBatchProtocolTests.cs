@@ -69,6 +69,34 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        [DataRow("{\n  \"Encrypted\" : false,\n  \"FailedPutCount\" : 0,\n  \"RequestResponses\" : [ { \"RecordId\" : \"a\" }, { \"RecordId\" : \"b\" } ]\n}\n", DisplayName = "pretty-printed, count after another field")]
+        [DataRow("{\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}],\"FailedPutCount\":0}", DisplayName = "count last")]
+        [DataRow("{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}", DisplayName = "one entry more (read in full)")]
+        public void ParseResponse_PlainSuccessInAnyShape_AllAccepted(string json)
+        {
+            var result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 2);
+            Assert.AreEqual(0, result.FailedPutCount);
+            Assert.AreEqual(2, result.ErrorCodes.Length);
+        }
+
+        [TestMethod]
+        [DataRow("{\"FailedPutCount\":2,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}]}", DisplayName = "failures declared, no entry says which")]
+        [DataRow("{\"FailedPutCount\":0.5,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}]}", DisplayName = "a count that is not an integer")]
+        public void ParseResponse_FailuresThatNoEntryNames_EveryRecordFailed(string json)
+        {
+            PutRecordBatchResult result;
+            try
+            {
+                result = PutRecordBatchProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 2);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return; // not readable: the client retries the call like a lost answer
+            }
+            Assert.AreEqual(2, result.FailedPutCount);
+        }
+
+        [TestMethod]
         public void ParseResponse_PartialFailure_ReportsFailedEntriesInOrder()
         {
             string json = "{\"FailedPutCount\":2,\"RequestResponses\":[{\"ErrorCode\":\"ServiceUnavailableException\",\"ErrorMessage\":\"Slow down.\"},{\"RecordId\":\"b\"},{\"ErrorCode\":\"InternalFailure\",\"ErrorMessage\":\"x\"}]}";

@@ -19,6 +19,9 @@ namespace NLog.Targets.Firehose.Internal
         private static readonly byte[] DataOpen = System.Text.Encoding.ASCII.GetBytes("{\"Data\":\"");
         private static readonly byte[] DataClose = System.Text.Encoding.ASCII.GetBytes("\"}");
         private static readonly byte[] Tail = System.Text.Encoding.ASCII.GetBytes("]}");
+        private static readonly byte[] ErrorCodeName = System.Text.Encoding.ASCII.GetBytes("\"ErrorCode\"");
+        private static readonly byte[] FailedPutCountName = System.Text.Encoding.ASCII.GetBytes("\"FailedPutCount\"");
+        private static readonly byte[] RecordIdName = System.Text.Encoding.ASCII.GetBytes("\"RecordId\"");
 
         /// <summary>The size in bytes of the request body for <paramref name="records"/>.</summary>
         [MethodImpl(HotPath.Optimized)]
@@ -71,6 +74,9 @@ namespace NLog.Targets.Firehose.Internal
         [MethodImpl(HotPath.Optimized)]
         public static PutRecordBatchResult ParseResponse(byte[] body, int recordCount)
         {
+            if (IsPlainSuccess(body, recordCount))
+                return PutRecordBatchResult.AllAccepted(recordCount);
+
             // One pass of a streaming reader (no document): a 500-entry answer is ~40 KB, read for every call.
             string?[]? codes = null;
             string?[]? messages = null;
@@ -86,7 +92,7 @@ namespace NLog.Targets.Firehose.Internal
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number)
-                        declaredFailed = reader.GetInt32();
+                        declaredFailed = reader.TryGetInt32(out int declared) ? declared : -1; // not a count: nothing is assumed delivered
                     else
                         reader.Skip();
                 }
@@ -159,6 +165,60 @@ namespace NLog.Targets.Firehose.Internal
             }
 
             return new PutRecordBatchResult(failed, codes, messages);
+        }
+
+        /// <summary>
+        /// The common answer, recognized without a JSON reader: one object whose <c>FailedPutCount</c> is 0, with exactly
+        /// one <c>RecordId</c> per record sent and no <c>ErrorCode</c> anywhere. (A JSON reader walked every entry of
+        /// every answer: in the first seconds of a process, before the runtime optimized it, that was ~0.2 ms a call.)
+        /// Anything else — a failure, a missing or extra entry, an answer that does not look like that — is read in full.
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        private static bool IsPlainSuccess(byte[] body, int recordCount)
+        {
+            var span = TrimEnd(TrimStart(new ReadOnlySpan<byte>(body)));
+            if (span.Length < 2 || span[0] != (byte)'{' || span[span.Length - 1] != (byte)'}' || span.IndexOf((ReadOnlySpan<byte>)ErrorCodeName) >= 0)
+                return false;
+            int at = span.IndexOf((ReadOnlySpan<byte>)FailedPutCountName);
+            if (at < 0 || span.Slice(at + 1).IndexOf((ReadOnlySpan<byte>)FailedPutCountName) >= 0)
+                return false;
+            var rest = TrimStart(span.Slice(at + FailedPutCountName.Length));
+            if (rest.Length < 2 || rest[0] != (byte)':')
+                return false;
+            rest = TrimStart(rest.Slice(1));
+            if (rest.Length < 2 || rest[0] != (byte)'0' || (rest[1] >= (byte)'0' && rest[1] <= (byte)'9') || rest[1] == (byte)'.')
+                return false;
+            int ids = 0;
+            for (int i = span.IndexOf((ReadOnlySpan<byte>)RecordIdName); i >= 0; i = NextIndex(span, i + RecordIdName.Length, RecordIdName))
+            {
+                if (++ids > recordCount)
+                    return false;
+            }
+            return ids == recordCount;
+        }
+
+        private static ReadOnlySpan<byte> TrimStart(ReadOnlySpan<byte> span)
+        {
+            int i = 0;
+            while (i < span.Length && IsWhitespace(span[i]))
+                i++;
+            return span.Slice(i);
+        }
+
+        private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> span)
+        {
+            int end = span.Length;
+            while (end > 0 && IsWhitespace(span[end - 1]))
+                end--;
+            return span.Slice(0, end);
+        }
+
+        private static bool IsWhitespace(byte b) => b == (byte)' ' || b == (byte)'\t' || b == (byte)'\r' || b == (byte)'\n';
+
+        private static int NextIndex(ReadOnlySpan<byte> span, int from, byte[] value)
+        {
+            int next = span.Slice(from).IndexOf((ReadOnlySpan<byte>)value);
+            return next < 0 ? -1 : from + next;
         }
 
         /// <summary>The body of a DescribeDeliveryStream call.</summary>
