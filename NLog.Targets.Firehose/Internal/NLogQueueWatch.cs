@@ -63,13 +63,17 @@ namespace NLog.Targets.Firehose.Internal
             if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
             {
                 // A thread of its own, asleep between looks: a thread-pool timer would cost a worker's wake-up and its idle
-                // spinning each period (measured: ~7 ms of CPU per second at 100 ms, half of the target's steady cost at
+                // spinning each time (measured: ~7 ms of CPU per second at 100 ms, half of the target's steady cost at
                 // 1,000 events/s), and would not fire while the pool is starved, one of the cases it watches for.
+                // Every period while NLog's queue held events at the last look, ten times less often while it was empty
+                // (a stall has events waiting: it is seen within ten periods and restarted two looks later).
                 var stop = _stop = new ManualResetEventSlim(false, spinCount: 0);
+                var idle = TimeSpan.FromTicks(period.Ticks * 10);
                 new Thread(() =>
                 {
-                    while (!stop.Wait(period))
-                        Look();
+                    var next = period;
+                    while (!stop.Wait(next))
+                        next = Look() ? period : idle;
                     stop.Dispose();
                 })
                 { IsBackground = true, Name = "NLog.Targets.Firehose hand-over watch" }.Start();
@@ -139,17 +143,19 @@ namespace NLog.Targets.Firehose.Internal
         /// One look: events waiting and no writer task running (NLog's <c>_previousTask</c>) now and at the last look, and no
         /// hand-over begun in between, means the writer stopped.
         /// </summary>
-        private void Look()
+        /// <summary>One look; returns whether events were in NLog's queue (then the next look comes soon).</summary>
+        private bool Look()
         {
             try
             {
                 // No writer task running: none, or one that completed (NLog's own test for "another task is running").
-                bool waiting = !(bool)_isEmpty!.GetValue(_queue)! && !(_writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false });
+                bool queued = !(bool)_isEmpty!.GetValue(_queue)!;
+                bool waiting = queued && !(_writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false });
                 long? handOvers = _handOvers();
                 if (handOvers is null)
                 {
                     _stalledLooks = 0; // a hand-over is running: the writer is alive
-                    return;
+                    return queued;
                 }
                 _stalledLooks = waiting && handOvers.Value == _lastHandOvers ? _stalledLooks + 1 : 0;
                 _lastHandOvers = handOvers.Value;
@@ -157,14 +163,16 @@ namespace NLog.Targets.Firehose.Internal
                 {
                     // Two looks in a row with events waiting, no writer task and no hand-over for two periods: a busy machine
                     // delays a 1 ms timer, it does not lose it for that long.
+                    _restarted(); // counted and said first: what it restarts may be delivered at once
                     _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
-                    _restarted();
                     _stalledLooks = 0;
                 }
+                return queued;
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
                 InternalLogger.Debug(ex, "NLog's hand-over watch could not look at the queue");
+                return false;
             }
         }
 
