@@ -101,6 +101,37 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        [DataRow("https://firehose.eu-central-1.amazonaws.com/")]
+        [DataRow("http://localhost:4566/")]
+        [DataRow("https://vpce-0123.firehose.eu-central-1.vpce.amazonaws.com/proxy/firehose")]
+        [DataRow("https://gateway.example.com:8443/a%20b/firehose?b=2&a=1")]
+        public void TargetSigner_EndpointsWithPortsPathsAndQueries_SignLikeTheSdk(string endpoint)
+        {
+            // The SDK's signer is the reference for what AWS accepts: same request, same time, same keys, same signature.
+            var uri = new Uri(endpoint);
+            byte[] body = Encoding.UTF8.GetBytes(Body);
+            var signedAt = new DateTime(2025, 3, 4, 5, 6, 7, DateTimeKind.Utc);
+            var sdkRequest = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = uri, Content = body };
+            sdkRequest.Headers["Content-Type"] = "application/x-amz-json-1.1";
+            sdkRequest.Headers["X-Amz-Target"] = "Firehose_20150804.PutRecordBatch";
+            var sdk = AWSSigV4Signer.Sign(sdkRequest, new AWSSigV4Parameters
+            {
+                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", Secret),
+                Region = RegionEndpoint.EUCentral1,
+                Service = "firehose",
+                SignPayload = true,
+                SignedAt = signedAt,
+            });
+
+            var signer = new NLog.Targets.Firehose.Internal.SigV4Signer(uri, "eu-central-1", "firehose");
+            using var request = new HttpRequestMessage(HttpMethod.Post, uri);
+            signer.Sign(request, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+                new ImmutableCredentials("AKIDEXAMPLE", Secret, null), signedAt);
+
+            Assert.AreEqual(sdk.Headers.First(h => h.Key == "Authorization").Value, request.Headers.GetValues("Authorization").Single());
+        }
+
+        [TestMethod]
         public void TargetSigner_SessionToken_SignedAsTheReferenceSignsIt()
         {
             var signer = new NLog.Targets.Firehose.Internal.SigV4Signer(new Uri("http://127.0.0.1:4566/"), "eu-west-1", "firehose");

@@ -245,6 +245,8 @@ namespace NLog.Targets.Firehose.Internal
                 var stop = _stop.Token;
                 // The first call starts on this thread, up to its first wait (packing, the body, the signature): one
                 // thread-pool hand-off fewer per call; further ones go to the pool so that they are built side by side.
+                // Not fire-and-forget: a call never throws (RunCallAsync books every outcome), holds its slot until it
+                // has booked it, and Stop waits for every slot to be free again.
                 if (first)
                     _ = RunCallAsync(slot, call, stop);
                 else
