@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Net.Http;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using NLog.Common;
@@ -212,6 +213,7 @@ namespace NLog.Targets.Firehose.Internal
         /// will be (a linger's or a pause's end) and, when nothing is in flight or deliverable, completes the idle waiters.
         /// No task waits while there is nothing to do: every wake-up is a hand-over, a call's end or the timer.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         private void Pump()
         {
             bool first = true;
@@ -332,6 +334,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Books a call's outcome; returns how long this slot waits before its next call.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private TimeSpan Handle(string stream, List<BufferedRecord> call, CallOutcome outcome, ref int attempt)
         {
             _buffer.Complete(outcome.Accepted);
@@ -435,6 +438,7 @@ namespace NLog.Targets.Firehose.Internal
         /// With record packing, packs the call's records into at most the records of one call; what does not fit goes
         /// back to the buffer at once. Without, the records go as they are (starts is null).
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         private List<BufferedRecord> Pack(List<BufferedRecord> call, out List<int>? starts)
         {
             starts = null;
@@ -482,7 +486,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>What became of each record of a call Firehose answered 200 (a packed record's events share its fate).</summary>
-        [System.Runtime.CompilerServices.MethodImpl(HotPath.Optimized)]
+        [MethodImpl(HotPath.Optimized)]
         private CallOutcome Book(List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, PutRecordBatchResult response)
         {
             var outcome = new CallOutcome(records.Count);
@@ -529,6 +533,7 @@ namespace NLog.Targets.Firehose.Internal
             return outcome;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private ICollection<string> Paused(DateTime now, out DateTime? nextResume, out ICollection<string> pausedForGood)
         {
             HashSet<string>? paused = null;

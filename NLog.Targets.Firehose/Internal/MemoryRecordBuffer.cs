@@ -284,6 +284,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Whether any queued record belongs to a stream not in <paramref name="paused"/>.</summary>
+        [MethodImpl(HotPath.Optimized)]
         public bool HasDeliverable(ICollection<string> paused)
         {
             lock (_lock)
@@ -330,6 +331,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>The records are done with: their shares of pooled arrays go back (after <see cref="Released"/>, the last to look at them).</summary>
+        [MethodImpl(HotPath.Optimized)]
         private static void ReleaseAll(IEnumerable<BufferedRecord> records)
         {
             foreach (var record in records)
@@ -337,6 +339,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
+        [MethodImpl(HotPath.Optimized)]
         public void Return(IReadOnlyList<BufferedRecord> records)
         {
             if (records.Count == 0)

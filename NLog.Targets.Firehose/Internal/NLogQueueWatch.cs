@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 #if NET8_0_OR_GREATER
 using System.Diagnostics.CodeAnalysis;
 #endif
@@ -144,6 +145,7 @@ namespace NLog.Targets.Firehose.Internal
         /// hand-over begun in between, means the writer stopped.
         /// </summary>
         /// <summary>One look; returns whether events were in NLog's queue (then the next look comes soon).</summary>
+        [MethodImpl(HotPath.Optimized)]
         private bool Look()
         {
             try

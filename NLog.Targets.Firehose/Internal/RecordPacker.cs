@@ -13,6 +13,7 @@ namespace NLog.Targets.Firehose.Internal
     internal static class RecordPacker
     {
         /// <summary>Gives the arrays of packed records (made by <see cref="Pack"/>) back to the pool once their call is over.</summary>
+        [MethodImpl(HotPath.Optimized)]
         public static void Release(List<BufferedRecord> wire)
         {
             foreach (var record in wire)

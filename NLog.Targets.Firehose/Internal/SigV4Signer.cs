@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Net.Http;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
@@ -43,6 +44,7 @@ namespace NLog.Targets.Firehose.Internal
         /// <c>Authorization</c> to <paramref name="request"/>, whose body is the first <paramref name="length"/> bytes of
         /// <paramref name="body"/>, sent with <paramref name="contentType"/> and <paramref name="amzTarget"/>.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         public void Sign(HttpRequestMessage request, byte[] body, int length, string contentType, string amzTarget, ImmutableCredentials credentials, DateTime signedAtUtc)
         {
             string amzDate = signedAtUtc.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
@@ -76,6 +78,7 @@ namespace NLog.Targets.Firehose.Internal
         }
 
         /// <summary>The derived key of <paramref name="secret"/> for <paramref name="date"/>, kept until either changes.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private byte[] SigningKey(string secret, string date)
         {
             lock (_lock)
@@ -147,6 +150,7 @@ namespace NLog.Targets.Firehose.Internal
 #endif
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private static string Hex(byte[] bytes)
         {
             const string Digits = "0123456789abcdef";
