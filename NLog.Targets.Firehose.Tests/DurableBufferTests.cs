@@ -24,8 +24,15 @@ namespace NLog.Targets.Firehose.Tests
         [TestInitialize]
         public void CreateDirectory() => _temp = new TempDirectory("fh-durable-");
 
+        private readonly System.Collections.Generic.List<string> _configs = new System.Collections.Generic.List<string>();
+
         [TestCleanup]
-        public void DeleteDirectory() => _temp.Dispose();
+        public void DeleteDirectory()
+        {
+            _temp.Dispose();
+            foreach (string config in _configs)
+                File.Delete(config); // they went to the temp folder, where they piled up run after run
+        }
 
         private FirehoseTarget Target(FirehoseStandIn standIn)
         {
@@ -238,6 +245,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             Directory.CreateDirectory(Root);
             string path = Path.Combine(Path.GetTempPath(), "fh-child-" + Guid.NewGuid().ToString("N") + ".config");
+            _configs.Add(path);
             File.WriteAllText(path, $"""
                 <nlog xmlns="http://www.nlog-project.org/schemas/NLog.xsd" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" throwConfigExceptions="true"
                       internalLogLevel="Warn" internalLogToConsoleError="true">

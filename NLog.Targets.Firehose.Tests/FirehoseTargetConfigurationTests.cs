@@ -188,7 +188,8 @@ namespace NLog.Targets.Firehose.Tests
         {
             string credentials = Path.Combine(TestContext.TestRunDirectory ?? Path.GetTempPath(), "credentials-" + Guid.NewGuid().ToString("N"));
             File.WriteAllText(credentials, "[fhtest]\naws_access_key_id = AKIAPROFILE\naws_secret_access_key = profile-secret\nregion = eu-west-2\n");
-            string bufferDirectory = Path.Combine(Path.GetTempPath(), "fh-xml-" + Guid.NewGuid().ToString("N"));
+            using var temp = new Support.TempDirectory("fh-xml-"); // deleted after the factory below is disposed
+            string bufferDirectory = temp.Path;
             string xml = $@"<nlog xmlns='http://www.nlog-project.org/schemas/NLog.xsd' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance' throwConfigExceptions='true'>
   <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
   <targets>
