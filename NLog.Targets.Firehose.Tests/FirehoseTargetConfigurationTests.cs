@@ -161,7 +161,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             var target = new FirehoseTarget();
             Assert.AreEqual(500, target.BatchSize);
-            Assert.AreEqual(1, target.TaskDelayMilliseconds);
+            Assert.AreEqual(10, target.TaskDelayMilliseconds);
             Assert.AreEqual(200, target.LingerMilliseconds);
             Assert.AreEqual(200_000, target.QueueLimit);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
