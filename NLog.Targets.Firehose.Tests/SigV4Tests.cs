@@ -68,18 +68,8 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public void AwsSigV4Signer_TestVector_MatchesTheReferenceSignature()
         {
-            var request = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = new Uri("https://firehose.us-east-1.amazonaws.com/"), Content = Encoding.UTF8.GetBytes(Body) };
-            request.Headers["Content-Type"] = "application/x-amz-json-1.1";
-            request.Headers["X-Amz-Target"] = "Firehose_20150804.PutRecordBatch";
-            var result = AWSSigV4Signer.Sign(request, new AWSSigV4Parameters
-            {
-                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", Secret),
-                Region = RegionEndpoint.USEast1,
-                Service = "firehose",
-                SignPayload = true,
-                SignedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
-            });
-            string authorization = result.Headers.First(h => h.Key == "Authorization").Value;
+            string authorization = SdkAuthorization(new Uri("https://firehose.us-east-1.amazonaws.com/"), Encoding.UTF8.GetBytes(Body),
+                RegionEndpoint.USEast1, new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc));
             StringAssert.Contains(authorization, "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target");
             StringAssert.EndsWith(authorization, "Signature=" + ExpectedSignature);
         }
@@ -111,24 +101,14 @@ namespace NLog.Targets.Firehose.Tests
             var uri = new Uri(endpoint);
             byte[] body = Encoding.UTF8.GetBytes(Body);
             var signedAt = new DateTime(2025, 3, 4, 5, 6, 7, DateTimeKind.Utc);
-            var sdkRequest = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = uri, Content = body };
-            sdkRequest.Headers["Content-Type"] = "application/x-amz-json-1.1";
-            sdkRequest.Headers["X-Amz-Target"] = "Firehose_20150804.PutRecordBatch";
-            var sdk = AWSSigV4Signer.Sign(sdkRequest, new AWSSigV4Parameters
-            {
-                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", Secret),
-                Region = RegionEndpoint.EUCentral1,
-                Service = "firehose",
-                SignPayload = true,
-                SignedAt = signedAt,
-            });
+            string sdk = SdkAuthorization(uri, body, RegionEndpoint.EUCentral1, signedAt);
 
             var signer = new NLog.Targets.Firehose.Internal.SigV4Signer(uri, "eu-central-1", "firehose");
             using var request = new HttpRequestMessage(HttpMethod.Post, uri);
             signer.Sign(request, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
                 new ImmutableCredentials("AKIDEXAMPLE", Secret, null), signedAt);
 
-            Assert.AreEqual(sdk.Headers.First(h => h.Key == "Authorization").Value, request.Headers.GetValues("Authorization").Single());
+            Assert.AreEqual(sdk, request.Headers.GetValues("Authorization").Single());
         }
 
         [TestMethod]
@@ -160,6 +140,23 @@ namespace NLog.Targets.Firehose.Tests
             string signature = SigV4Verifier.ComputeSignature("POST", "/", string.Empty, FirehoseHeaders, FirehoseHeaders.Keys, FirehoseHeaders["x-amz-content-sha256"],
                 "20250101T000000Z", "us-east-1", "firehose", Secret);
             Assert.AreEqual(ExpectedSignature, signature);
+        }
+
+        /// <summary>The Authorization header AWSSDK.Core's signer makes for a PutRecordBatch of <paramref name="body"/>.</summary>
+        private static string SdkAuthorization(Uri endpoint, byte[] body, RegionEndpoint region, DateTime signedAt)
+        {
+            var request = new AWSSigningRequest { HttpMethod = HttpMethod.Post, RequestUri = endpoint, Content = body };
+            request.Headers["Content-Type"] = "application/x-amz-json-1.1";
+            request.Headers["X-Amz-Target"] = "Firehose_20150804.PutRecordBatch";
+            var result = AWSSigV4Signer.Sign(request, new AWSSigV4Parameters
+            {
+                Credentials = new BasicAWSCredentials("AKIDEXAMPLE", Secret),
+                Region = region,
+                Service = "firehose",
+                SignPayload = true,
+                SignedAt = signedAt,
+            });
+            return result.Headers.First(h => h.Key == "Authorization").Value;
         }
 
         private static string Hex(byte[] bytes) => Convert.ToHexString(bytes).ToLowerInvariant();
