@@ -21,7 +21,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <item><c>layout=default</c> (the target's default JSON, with scope properties: rendered on the logging thread) or
     /// <c>layout=agnostic</c> (time, level, message and event properties: thread-agnostic, the default here);
     /// <c>outage=1</c> (the stand-in answers 503 to everything); <c>warmup=SECONDS</c> (also prints the CPU from then until
-    /// the logging loop ends: the steady state, after the runtime has compiled the code it runs); any FirehoseTarget option by its property name,
+    /// the logging loop ends: the steady state, after the runtime has compiled the code it runs); <c>warm=N</c> (N events
+    /// logged and flushed before the measured ones, which are then measured alone: a burst in a process that has already
+    /// sent, so without the one-time compiling of start-up; they arrive too); any FirehoseTarget option by its property name,
     /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>.</item>
     /// </list>
     /// </summary>
@@ -114,6 +116,13 @@ namespace NLog.Targets.Firehose.Benchmarks
             var logger = LogManager.GetLogger("App");
 
             var process = Process.GetCurrentProcess();
+            int warmCount = options.TryGetValue("warm", out var wc) ? int.Parse(wc, CultureInfo.InvariantCulture) : 0;
+            for (int i = 0; i < warmCount; i++)
+                logger.Info("event {seq} {pad}", -1 - i, Pad);
+            if (warmCount > 0)
+                LogManager.Flush(TimeSpan.FromSeconds(60));
+            long poolBefore = System.Threading.ThreadPool.CompletedWorkItemCount;
+            process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             var jitBefore = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
             var clock = Stopwatch.StartNew();
@@ -153,7 +162,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             string counts = firehose is null ? string.Empty
                 : $" handed={firehose.HandedOverEvents} hand_overs={firehose.HandOvers} delivered={firehose.DeliveredEvents} nlog_drops={firehose.NLogQueueDroppedEvents} buffer_drops={firehose.QueueDroppedEvents} undelivered={firehose.UndeliveredAtClose} restarts={firehose.HandOverRestarts} calls={firehose.Calls}";
             output.WriteLine(FormattableString.Invariant(
-                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={System.Threading.ThreadPool.CompletedWorkItemCount / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
+                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }
 
         private static JsonLayout AgnosticLayout()
