@@ -9,6 +9,13 @@ using NLog.Common;
 using NLog.Config;
 using NLog.Layouts;
 using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Delivery;
+using NLog.Targets.Firehose.Internal.Diagnostics;
+using NLog.Targets.Firehose.Internal.Durability;
+using NLog.Targets.Firehose.Internal.Intake;
+using NLog.Targets.Firehose.Internal.Setup;
 using NLog.Targets.Wrappers;
 
 namespace NLog.Targets.Firehose

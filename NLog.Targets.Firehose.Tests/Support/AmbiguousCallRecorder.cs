@@ -3,7 +3,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Tests.Support
 {

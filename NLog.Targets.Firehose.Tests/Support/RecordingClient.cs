@@ -5,7 +5,8 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
 using NSubstitute;
 
 namespace NLog.Targets.Firehose.Tests.Support

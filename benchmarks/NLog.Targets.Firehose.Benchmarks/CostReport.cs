@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Delivery;
+using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Benchmarks
 {

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Collections.Generic;
 using BenchmarkDotNet.Attributes;
 using NLog.Layouts;
-using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Benchmarks
 {
@@ -79,8 +81,8 @@ namespace NLog.Targets.Firehose.Benchmarks
 
         private static int Body(List<BufferedRecord> call)
         {
-            var body = ArrayPool<byte>.Shared.Rent(PutRecordBatchProtocol.RequestLength("app-logs", call));
-            int length = PutRecordBatchProtocol.WriteRequest("app-logs", call, body);
+            var body = ArrayPool<byte>.Shared.Rent(FirehoseProtocol.RequestLength("app-logs", call));
+            int length = FirehoseProtocol.WriteRequest("app-logs", call, body);
             ArrayPool<byte>.Shared.Return(body);
             return length;
         }

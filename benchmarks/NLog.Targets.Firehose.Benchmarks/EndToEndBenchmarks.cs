@@ -2,7 +2,9 @@ using System;
 using System.Threading;
 using BenchmarkDotNet.Attributes;
 using NLog.Config;
-using NLog.Targets.Firehose.Internal;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Benchmarks
 {

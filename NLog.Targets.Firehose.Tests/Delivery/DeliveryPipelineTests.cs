@@ -1,0 +1,175 @@
+using System;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Delivery;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>The delivery pipeline on its own: a buffer, a substituted client, retry waits not slept.</summary>
+    [TestClass]
+    [TestCategory(TestCategories.Unit)]
+    public class DeliveryPipelineTests
+    {
+        private static MemoryRecordBuffer Buffer(int records, string stream = "s")
+        {
+            var buffer = new MemoryRecordBuffer(long.MaxValue, int.MaxValue, () => DateTime.UtcNow);
+            for (int i = 0; i < records; i++)
+                buffer.Add(new BufferedRecord(stream, Encoding.UTF8.GetBytes("e" + i), LogLevel.Info.Ordinal, i));
+            return buffer;
+        }
+
+        private static DeliveryPipeline Pipeline(RecordingClient client, MemoryRecordBuffer buffer, int workers,
+            Func<TimeSpan, CancellationToken, Task>? delay = null, TimeSpan? retryTimeLimit = null)
+        {
+            var settings = new PipelineSettings
+            {
+                Workers = workers,
+                RetryTimeLimit = retryTimeLimit ?? TimeSpan.FromMinutes(1),
+                PauseBase = TimeSpan.FromMilliseconds(10),
+                PauseMax = TimeSpan.FromMilliseconds(10),
+                Where = "test",
+            };
+            return new DeliveryPipeline(client.Client, buffer, settings, () => DateTime.UtcNow, delay ?? ((_, _) => Task.CompletedTask), () => 0.5, (_, _) => null, "test");
+        }
+
+        private static async Task RunUntilIdle(DeliveryPipeline pipeline)
+        {
+            pipeline.Start();
+            await pipeline.WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            pipeline.Stop(TimeSpan.Zero);
+        }
+
+        private static string[] Texts(byte[][] records) => records.Select(r => Encoding.UTF8.GetString(r)).ToArray();
+
+        [TestMethod]
+        public async Task PersistentError_PausesDoubleFromTheFirstUpToTheCap()
+        {
+            // README: "the stream's calls pause 1 s, then 2 s, 4 s… up to maxPauseSeconds". The clock is the test's: it jumps
+            // past each pause once it began, and the slot is woken, so the test waits for no pause.
+            var client = new RecordingClient();
+            client.Respond = (_, _) => throw new FirehoseServiceException(400, "ResourceNotFoundException", "Firehose app-logs not found.", "r-1");
+            long ticks = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+            var settings = new PipelineSettings
+            {
+                Workers = 1,
+                RetryTimeLimit = TimeSpan.FromMinutes(1),
+                PauseBase = TimeSpan.FromSeconds(1),
+                PauseMax = TimeSpan.FromSeconds(8),
+                Where = "test",
+            };
+            using var log = new InternalLogCapture(LogLevel.Error);
+            var pipeline = new DeliveryPipeline(client.Client, Buffer(10), settings, () => new DateTime(Interlocked.Read(ref ticks), DateTimeKind.Utc),
+                (_, _) => Task.CompletedTask, () => 0.5, (_, _) => null, "test");
+            pipeline.Start();
+            var pauses = new System.Collections.Generic.List<string>();
+            for (int call = 1; call <= 6; call++)
+            {
+                Assert.IsTrue(SpinWait.SpinUntil(() => Pauses(log.Text).Count >= call, TimeSpan.FromSeconds(60)), $"pause {call} was never taken");
+                Interlocked.Add(ref ticks, TimeSpan.FromHours(1).Ticks); // past the pause
+                _ = pipeline.WhenIdleAsync(); // wakes the slot
+            }
+            pipeline.Stop(TimeSpan.Zero);
+
+            var seen = Pauses(log.Text).Take(6).ToList();
+            CollectionAssert.AreEqual(new[] { "1", "2", "4", "8", "8", "8" }, seen, string.Join(", ", seen));
+        }
+
+        private static System.Collections.Generic.List<string> Pauses(string log) =>
+            System.Text.RegularExpressions.Regex.Matches(log, "pausing its calls for ([0-9.]+) s").Select(m => m.Groups[1].Value).ToList();
+
+        [TestMethod]
+        public async Task Deliver_PartialFailure_FailedRecordsLeadTheNextCallToppedUpWithFreshOnes()
+        {
+            var client = new RecordingClient();
+            client.Respond = (call, records) => Task.FromResult(call == 0
+                ? RecordingClient.PartialFailure(records.Length, Enumerable.Range(0, 100).Select(i => i * 5))
+                : PutRecordBatchResult.AllAccepted(records.Length));
+            var buffer = Buffer(1000);
+            var pipeline = Pipeline(client, buffer, workers: 1);
+
+            await RunUntilIdle(pipeline);
+
+            var calls = client.Calls.Select(c => Texts(c.Records)).ToArray();
+            Assert.AreEqual(3, calls.Length);
+            CollectionAssert.AreEqual(Enumerable.Range(0, 100).Select(i => "e" + (i * 5)).ToArray(), calls[1].Take(100).ToArray(), "the failed records first, in order");
+            CollectionAssert.AreEqual(Enumerable.Range(500, 400).Select(i => "e" + i).ToArray(), calls[1].Skip(100).ToArray(), "then fresh records up to 500");
+            CollectionAssert.AreEqual(Enumerable.Range(900, 100).Select(i => "e" + i).ToArray(), calls[2]);
+            Assert.AreEqual(1000, pipeline.Delivered);
+            Assert.AreEqual(1000, calls.Skip(1).SelectMany(c => c).Concat(calls[0].Where((_, i) => i % 5 != 0 || i >= 500)).Distinct().Count(), "no record accepted twice");
+            Assert.AreEqual((0, 0L), buffer.Size);
+        }
+
+        [TestMethod]
+        public async Task Deliver_CallFullyAcceptedWhileAnotherSlotBacksOff_BackedOffSlotCallsAgainAtOnce()
+        {
+            // Slot waits never end by themselves, and call 2 completes only once call 3 has started: only the wake that
+            // follows call 1's success lets the slot that failed call 0 make call 3.
+            var asleep = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var call3Started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var client = new RecordingClient();
+            client.Respond = (call, records) =>
+            {
+                if (call == 3)
+                    call3Started.TrySetResult(true);
+                return call switch
+                {
+                    0 => Task.FromException<PutRecordBatchResult>(new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)),
+                    1 => asleep.Task.ContinueWith(_ => PutRecordBatchResult.AllAccepted(records.Length), TaskScheduler.Default),
+                    2 => call3Started.Task.ContinueWith(_ => PutRecordBatchResult.AllAccepted(records.Length), TaskScheduler.Default),
+                    _ => Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length)),
+                };
+            };
+            Func<TimeSpan, CancellationToken, Task> neverEnding = (_, _) =>
+            {
+                asleep.TrySetResult(true);
+                return new TaskCompletionSource<bool>().Task;
+            };
+            var pipeline = Pipeline(client, Buffer(1500), workers: 2, neverEnding);
+
+            await RunUntilIdle(pipeline);
+
+            Assert.AreEqual(1500, pipeline.Delivered);
+            Assert.AreEqual(4, client.Calls.Count);
+        }
+
+        [TestMethod]
+        public async Task Deliver_PermanentError_OneCallStreamPausedRecordsKeptAndIdle()
+        {
+            var client = new RecordingClient();
+            client.Respond = (call, records) => throw new FirehoseServiceException(400, "ResourceNotFoundException", "not found", null);
+            var buffer = Buffer(1200);
+            var pipeline = Pipeline(client, buffer, workers: 1);
+            using var capture = new InternalLogCapture(LogLevel.Error);
+
+            await RunUntilIdle(pipeline);
+
+            Assert.AreEqual(1, client.Calls.Count);
+            Assert.AreEqual(1200, buffer.Size.Records, "every record is kept");
+            StringAssert.Contains(capture.Text, "ResourceNotFoundException");
+        }
+
+        [TestMethod]
+        public async Task Deliver_NoProgressForTheTimeLimit_StreamPausesThenDeliversAndIdleWaitsForIt()
+        {
+            var client = new RecordingClient();
+            client.Respond = (call, records) => call < 3
+                ? throw new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)
+                : Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
+            var buffer = Buffer(10);
+            var pipeline = Pipeline(client, buffer, workers: 1, retryTimeLimit: TimeSpan.Zero);
+            using var capture = new InternalLogCapture(LogLevel.Error);
+
+            await RunUntilIdle(pipeline);
+
+            Assert.AreEqual(10, pipeline.Delivered, "idle came only after the transient pause ended and the records went out");
+            Assert.AreEqual(4, client.Calls.Count);
+            StringAssert.Contains(capture.Text, "no call made progress");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using System.Threading;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Common;
+using NLog.Targets.Firehose.Internal.Diagnostics;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>NLog's hand-over into the target: a writer that stopped with events waiting is restarted (NLog issue #4890).</summary>
+    [TestClass]
+    [TestCategory(TestCategories.Unit)]
+    public sealed class NLogHandOverTests
+    {
+        [TestMethod]
+        public void WriterStoppedWithEventsWaiting_TheTargetRestartsIt_CountedAndSaidOnce()
+        {
+            // The lost wake-up (see NLogQueueWatch) leaves this state: an event in NLog's queue and no writer scheduled; every
+            // later event finds the queue not empty and schedules nothing. It is recreated here on purpose: the event is put in
+            // the queue past AsyncTaskTarget.Write, the one place that would schedule the writer.
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.Name = "stalled-" + Guid.NewGuid().ToString("N"); // the capture is process-wide: count this target's lines only
+            target.LingerMilliseconds = 0;
+            target.StallCheckPeriod = TimeSpan.FromMilliseconds(50);
+            using var log = new InternalLogCapture(LogLevel.Warn);
+            using var factory = Harness.Factory(target);
+            var logger = factory.GetLogger("Stall");
+            logger.Info("before {Seq}", -1);
+            Harness.FlushCompletes(factory, TimeSpan.FromSeconds(60)); // the writer ran and is idle
+
+            var stranded = new LogEventInfo(LogLevel.Info, "Stall", null, "stranded {Seq}", new object[] { 0 });
+            EnqueuePastTheWriter(target, stranded);
+            for (int i = 1; i <= 100; i++)
+                logger.Info("after {Seq}", i);
+
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.DeliveredEvents == 102, TimeSpan.FromSeconds(60)),
+                $"delivered {target.DeliveredEvents} of 102: the hand-over was not restarted");
+            Assert.IsTrue(target.HandOverRestarts >= 1);
+            int said = log.Text.Split('\n').Count(line => line.Contains(target.Name, StringComparison.Ordinal) && line.Contains("NLog's hand-over had stopped", StringComparison.Ordinal));
+            Assert.AreEqual(1, said, "said once: " + log.Text);
+        }
+
+        private static void EnqueuePastTheWriter(AsyncTaskTarget target, LogEventInfo logEvent)
+        {
+            object queue = typeof(AsyncTaskTarget).GetField("_requestQueue", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(target)!;
+            queue.GetType().GetMethod("Enqueue", new[] { typeof(AsyncLogEventInfo) })!.Invoke(queue, new object[] { logEvent.WithContinuation(_ => { }) });
+        }
+    }
+}

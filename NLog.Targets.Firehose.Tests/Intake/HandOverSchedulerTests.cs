@@ -1,0 +1,63 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.Internal.Intake;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>The scheduler of NLog's hand-overs: only the continuation of the hand-over that just ended runs inline.</summary>
+    [TestClass]
+    [TestCategory(TestCategories.Unit)]
+    public class HandOverSchedulerTests
+    {
+        private static readonly TaskScheduler Scheduler = HandOverScheduler.Instance;
+
+        [TestMethod]
+        public void ContinuationOfAnEndingHandOver_RunsInlineWhereTheHandOverEnded()
+        {
+            int handOverThread = 0;
+            var handOver = new Task(() =>
+            {
+                handOverThread = Environment.CurrentManagedThreadId;
+                HandOverScheduler.HandOverEnds();
+            });
+            string? continuationStack = null;
+            int continuationThread = 0;
+            var continuation = handOver.ContinueWith(_ =>
+            {
+                continuationThread = Environment.CurrentManagedThreadId;
+                continuationStack = Environment.StackTrace;
+            }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach, Scheduler); // as NLog registers it
+
+            handOver.Start(Scheduler);
+
+            Assert.IsTrue(continuation.Wait(TimeSpan.FromSeconds(30)));
+            Assert.AreNotEqual(Environment.CurrentManagedThreadId, handOverThread, "the hand-over itself runs on the thread pool");
+            Assert.AreEqual(handOverThread, continuationThread);
+            StringAssert.Contains(continuationStack, nameof(HandOverScheduler) + ".QueueTask", "run inline, not queued again");
+        }
+
+        [TestMethod]
+        public void TaskQueuedAnywhereElse_GoesToThePool()
+        {
+            // A hand-over that ended, but whose continuation is registered only afterwards, from this thread: it must not run
+            // here (NLog may hold the target's lock on this path), nor on the ended hand-over's thread by a stale mark.
+            var handOver = new Task(HandOverScheduler.HandOverEnds);
+            handOver.Start(Scheduler);
+            Assert.IsTrue(handOver.Wait(TimeSpan.FromSeconds(30)));
+
+            string? stack = null;
+            int thread = 0;
+            var continuation = handOver.ContinueWith(_ =>
+            {
+                thread = Environment.CurrentManagedThreadId;
+                stack = Environment.StackTrace;
+            }, CancellationToken.None, TaskContinuationOptions.DenyChildAttach, Scheduler);
+
+            Assert.IsTrue(continuation.Wait(TimeSpan.FromSeconds(30)));
+            Assert.AreNotEqual(Environment.CurrentManagedThreadId, thread);
+            Assert.IsFalse(stack!.Contains(nameof(HandOverScheduler) + ".QueueTask", StringComparison.Ordinal), stack);
+        }
+    }
+}

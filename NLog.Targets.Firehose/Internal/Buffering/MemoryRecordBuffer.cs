@@ -1,0 +1,522 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using NLog.Targets.Firehose.Internal.Intake;
+
+namespace NLog.Targets.Firehose.Internal.Buffering
+{
+    /// <summary>Counts of events the buffer had to drop, by level, over a period.</summary>
+    internal sealed class DropReport
+    {
+        public DropReport(long[] byLevel, DateTime firstUtc, DateTime lastUtc)
+        {
+            ByLevel = byLevel;
+            FirstUtc = firstUtc;
+            LastUtc = lastUtc;
+        }
+
+        /// <summary>Dropped events per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
+        public long[] ByLevel { get; }
+
+        public DateTime FirstUtc { get; }
+
+        public DateTime LastUtc { get; }
+
+        public long Total
+        {
+            get
+            {
+                long total = 0;
+                foreach (long n in ByLevel)
+                    total += n;
+                return total;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records waiting for Firehose, in memory, bounded in bytes and in records. When a bound is hit the least important
+    /// records go first: the oldest Trace/Debug, then Info, then Warn and above; an arriving record less important than
+    /// everything held is the one dropped. Every drop is counted by level. Records taken for sending still count against
+    /// the bounds until they are completed or returned, and they may use at most half of the byte bound, so that the
+    /// drop policy can always reach the other half.
+    /// </summary>
+    internal sealed class MemoryRecordBuffer
+    {
+        private readonly object _lock = new object();
+        private readonly Dictionary<string, StreamQueues> _streams = new Dictionary<string, StreamQueues>(StringComparer.Ordinal);
+        private readonly long _maxBytes;
+        private readonly int _maxRecords;
+        private readonly Func<DateTime> _utcNow;
+        private readonly long[] _droppedByLevel = new long[6];
+        private readonly long[] _totalDroppedByLevel = new long[6];
+        private DateTime _firstDropUtc;
+        private DateTime _lastDropUtc;
+        private long _bytes;
+        private long _peakBytes;
+        private int _records;
+        private long _takenBytes;
+        private TaskCompletionSource<bool> _available = NewSignal();
+        private bool _watched;
+        private bool _detaching;
+
+        public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
+        {
+            _maxBytes = maxBytes;
+            _maxRecords = maxRecords;
+            _utcNow = utcNow;
+        }
+
+        /// <summary>Told of records that are done with: completed, or dropped by the bounds (the durable buffer acknowledges them).</summary>
+        public Action<IReadOnlyList<BufferedRecord>>? Released { get; set; }
+
+        /// <summary>Told how many records the bounds made it drop (for the meter).</summary>
+        public Action<long>? DropsCounted { get; set; }
+
+        /// <summary>Records held (queued and taken), and their cost in bytes.</summary>
+        public (int Records, long Bytes) Size
+        {
+            get
+            {
+                lock (_lock)
+                    return (_records, _bytes);
+            }
+        }
+
+        /// <summary>The most bytes the buffer ever held.</summary>
+        public long PeakBytes
+        {
+            get
+            {
+                lock (_lock)
+                    return _peakBytes;
+            }
+        }
+
+        /// <summary>Every drop so far, per level.</summary>
+        public long[] TotalDroppedByLevel
+        {
+            get
+            {
+                lock (_lock)
+                    return (long[])_totalDroppedByLevel.Clone();
+            }
+        }
+
+        /// <summary>Completes when records were added or returned since the last call.</summary>
+        public Task Available
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    _watched = true;
+                    return _available.Task;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Adds a record, dropping the least important records if a bound is hit. Returns false when the record itself was
+        /// dropped. <paramref name="beyondBounds"/> admits it without dropping anything (the one small drop-summary event,
+        /// which must not cause the drops it reports).
+        /// </summary>
+        public bool Add(BufferedRecord record, bool beyondBounds = false)
+        {
+            TaskCompletionSource<bool>? available;
+            List<BufferedRecord>? dropped = null;
+            bool added;
+            lock (_lock)
+            {
+                added = AddLocked(record, beyondBounds, ref dropped);
+                available = added ? TakeSignalLocked() : null;
+            }
+            AfterDrops(dropped);
+            available?.TrySetResult(true);
+            return added;
+        }
+
+        /// <summary>
+        /// Adds records as <see cref="Add"/> does, under one lock and with one wake-up for the call slots; returns how
+        /// many were kept.
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        public int AddRange(IReadOnlyList<BufferedRecord> records)
+        {
+            TaskCompletionSource<bool>? available;
+            List<BufferedRecord>? dropped = null;
+            int added = 0;
+            lock (_lock)
+            {
+                for (int i = 0; i < records.Count; i++)
+                {
+                    if (AddLocked(records[i], beyondBounds: false, ref dropped))
+                        added++;
+                }
+                available = added > 0 ? TakeSignalLocked() : null;
+            }
+            AfterDrops(dropped);
+            available?.TrySetResult(true);
+            return added;
+        }
+
+        [MethodImpl(HotPath.Optimized)]
+        private bool AddLocked(BufferedRecord record, bool beyondBounds, ref List<BufferedRecord>? dropped)
+        {
+            if (_detaching && _bytes < _maxBytes / 2)
+                _detaching = false;
+            while (!beyondBounds && (_records + 1 > _maxRecords || _bytes + record.Cost > _maxBytes))
+            {
+                if (!_detaching)
+                    DetachAllLocked();
+                var victimQueue = LowestClassOldest(out var victim);
+                if (victim is null || victim.DropClass > record.DropClass)
+                {
+                    CountDrop(record.Level);
+                    (dropped ??= new List<BufferedRecord>()).Add(record);
+                    return false;
+                }
+                victimQueue!.RemoveFirst();
+                _records--;
+                _bytes -= victim.Cost;
+                CountDrop(victim.Level);
+                (dropped ??= new List<BufferedRecord>()).Add(victim);
+            }
+
+            if (_detaching)
+                record.Detach();
+            QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
+            _records++;
+            _bytes += record.Cost;
+            if (_bytes > _peakBytes)
+                _peakBytes = _bytes;
+            return true;
+        }
+
+        /// <summary>
+        /// Takes the next call's records: from the stream of the oldest record not in <paramref name="paused"/>, that
+        /// stream's records oldest first, at most <paramref name="maxRecords"/> and <paramref name="maxBytes"/> data bytes.
+        /// They stay counted until <see cref="Complete"/> or <see cref="Return"/>.
+        /// </summary>
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes) =>
+            TakeCall(paused, maxRecords, maxBytes, long.MaxValue, out _);
+
+        /// <summary>
+        /// As <see cref="TakeCall(ICollection{string}, int, int)"/>, but only when the call is worth making: the stream
+        /// holds a full call, or its oldest record arrived at or before <paramref name="readyBefore"/> (a
+        /// <see cref="System.Diagnostics.Stopwatch"/> timestamp). Otherwise nothing is taken and
+        /// <paramref name="waitingSince"/> is the oldest record's arrival (else <see cref="long.MaxValue"/>).
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes, long readyBefore, out long waitingSince)
+        {
+            var call = new List<BufferedRecord>();
+            waitingSince = long.MaxValue;
+            lock (_lock)
+            {
+                StreamQueues? stream = null;
+                long oldest = long.MaxValue;
+                foreach (var candidate in _streams)
+                {
+                    if (paused.Contains(candidate.Key))
+                        continue;
+                    foreach (var queue in candidate.Value.All)
+                    {
+                        if (queue.First != null && queue.First.Sequence < oldest)
+                        {
+                            oldest = queue.First.Sequence;
+                            stream = candidate.Value;
+                        }
+                    }
+                }
+                if (stream is null)
+                    return call;
+                if (readyBefore != long.MaxValue && stream.Count < maxRecords && stream.DataBytes < maxBytes)
+                {
+                    long arrived = long.MaxValue;
+                    foreach (var queue in stream.All)
+                    {
+                        if (queue.First != null && queue.First.Arrived < arrived)
+                            arrived = queue.First.Arrived;
+                    }
+                    if (arrived > readyBefore)
+                    {
+                        waitingSince = arrived;
+                        return call; // not full yet, and young: let it fill up
+                    }
+                }
+
+                // Calls may hold at most half the byte bound: the drop policy must reach the rest.
+                long room = _maxBytes / 2 - _takenBytes;
+                long bytes = 0;
+                while (call.Count < maxRecords)
+                {
+                    RecordDeque? next = null;
+                    foreach (var queue in stream.All)
+                    {
+                        if (queue.First != null && (next is null || queue.First.Sequence < next.First!.Sequence))
+                            next = queue;
+                    }
+                    if (next is null || bytes + next.First!.Data.Length > maxBytes || (call.Count > 0 && bytes + next.First.Cost > room))
+                        break;
+                    bytes += next.First.Data.Length;
+                    _takenBytes += next.First.Cost;
+                    call.Add(next.First);
+                    next.RemoveFirst();
+                }
+            }
+            return call;
+        }
+
+        /// <summary>Whether some stream holds a full call: <paramref name="maxRecords"/> records or <paramref name="maxBytes"/> data bytes.</summary>
+        public bool HasFullCall(int maxRecords, long maxBytes)
+        {
+            lock (_lock)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    if (stream.Count >= maxRecords || stream.DataBytes >= maxBytes)
+                        return true;
+                }
+                return false;
+            }
+        }
+
+        /// <summary>Whether any queued record belongs to a stream not in <paramref name="paused"/>.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        public bool HasDeliverable(ICollection<string> paused)
+        {
+            lock (_lock)
+            {
+                foreach (var stream in _streams)
+                {
+                    if (!paused.Contains(stream.Key) && stream.Value.Count > 0)
+                        return true;
+                }
+                return false;
+            }
+        }
+
+        /// <summary>Releases records that are done with: delivered, or rejected for good.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        public void Complete(IReadOnlyCollection<BufferedRecord> records)
+        {
+            if (records.Count == 0)
+                return;
+            TaskCompletionSource<bool>? signal;
+            lock (_lock)
+            {
+                foreach (var record in records)
+                {
+                    _records--;
+                    _bytes -= record.Cost;
+                    _takenBytes -= record.Cost;
+                }
+                signal = TakeSignalLocked();
+            }
+            Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
+            ReleaseAll(records);
+            signal?.TrySetResult(true); // room for calls again
+        }
+
+        /// <summary>Outside the lock: reports what the bounds dropped (journal, meter), then releases it.</summary>
+        private void AfterDrops(List<BufferedRecord>? dropped)
+        {
+            if (dropped is null)
+                return;
+            Released?.Invoke(dropped);
+            DropsCounted?.Invoke(dropped.Count);
+            ReleaseAll(dropped);
+        }
+
+        /// <summary>The records are done with: their shares of pooled arrays go back (after <see cref="Released"/>, the last to look at them).</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private static void ReleaseAll(IEnumerable<BufferedRecord> records)
+        {
+            foreach (var record in records)
+                record.Release();
+        }
+
+        /// <summary>Puts records that were not delivered back at the front, to be sent again.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        public void Return(IReadOnlyList<BufferedRecord> records)
+        {
+            if (records.Count == 0)
+                return;
+            var ordered = new List<BufferedRecord>(records);
+            ordered.Sort((a, b) => b.Sequence.CompareTo(a.Sequence));
+            TaskCompletionSource<bool>? signal;
+            lock (_lock)
+            {
+                foreach (var record in ordered)
+                {
+                    if (_detaching)
+                        record.Detach();
+                    QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
+                    _takenBytes -= record.Cost;
+                }
+                signal = TakeSignalLocked();
+            }
+            signal?.TrySetResult(true);
+        }
+
+        /// <summary>The records queued (not in flight), by level; nothing is removed.</summary>
+        public long[] QueuedByLevel()
+        {
+            lock (_lock)
+                return QueuedByLevelLocked();
+        }
+
+        private long[] QueuedByLevelLocked()
+        {
+            var byLevel = new long[6];
+            foreach (var stream in _streams.Values)
+            {
+                foreach (var queue in stream.All)
+                {
+                    foreach (var record in queue)
+                        byLevel[Math.Min(record.Level, 5)]++;
+                }
+            }
+            return byLevel;
+        }
+
+        /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
+        public long[] DropAllQueued()
+        {
+            lock (_lock)
+            {
+                var byLevel = QueuedByLevelLocked();
+                foreach (var stream in _streams.Values)
+                {
+                    foreach (var queue in stream.All)
+                    {
+                        foreach (var record in queue)
+                        {
+                            _records--;
+                            _bytes -= record.Cost;
+                            record.Release();
+                        }
+                        queue.Clear();
+                    }
+                }
+                return byLevel;
+            }
+        }
+
+        /// <summary>The drops since the last report, or null when there were none; resets the period.</summary>
+        public DropReport? TakeDropReport()
+        {
+            lock (_lock)
+            {
+                long total = 0;
+                foreach (long n in _droppedByLevel)
+                    total += n;
+                if (total == 0)
+                    return null;
+                var report = new DropReport((long[])_droppedByLevel.Clone(), _firstDropUtc, _lastDropUtc);
+                Array.Clear(_droppedByLevel, 0, _droppedByLevel.Length);
+                return report;
+            }
+        }
+
+        /// <summary>
+        /// Counts an event dropped before it reached the buffer (NLog's own hand-over queue was full), so that it shows in
+        /// the drop summary and the metrics like the buffer's own drops.
+        /// </summary>
+        public void CountDroppedOutside(int level)
+        {
+            lock (_lock)
+                CountDrop(level);
+            DropsCounted?.Invoke(1);
+        }
+
+        private void CountDrop(int level)
+        {
+            int slot = Math.Min(Math.Max(level, 0), 5);
+            var now = _utcNow();
+            bool first = true;
+            foreach (long n in _droppedByLevel)
+                first &= n == 0;
+            if (first)
+                _firstDropUtc = now;
+            _lastDropUtc = now;
+            _droppedByLevel[slot]++;
+            _totalDroppedByLevel[slot]++;
+        }
+
+        /// <summary>
+        /// The buffer is about to drop records: records that share arrays (<see cref="RecordSlab"/>) get arrays of their
+        /// own from now on, until the buffer is below half its bound again. Otherwise the records it keeps could hold on to
+        /// whole arrays of records it dropped, and the bound would not hold in real memory.
+        /// </summary>
+        private void DetachAllLocked()
+        {
+            _detaching = true;
+            foreach (var queues in _streams.Values)
+            {
+                foreach (var queue in queues.All)
+                {
+                    foreach (var record in queue)
+                        record.Detach();
+                }
+            }
+        }
+
+        private RecordDeque? LowestClassOldest(out BufferedRecord? victim)
+        {
+            victim = null;
+            RecordDeque? victimQueue = null;
+            for (int dropClass = 0; dropClass < 3 && victim is null; dropClass++)
+            {
+                foreach (var stream in _streams.Values)
+                {
+                    var queue = stream.Of(dropClass);
+                    if (queue.First != null && (victim is null || queue.First.Sequence < victim.Sequence))
+                    {
+                        victim = queue.First;
+                        victimQueue = queue;
+                    }
+                }
+            }
+            return victimQueue;
+        }
+
+        private StreamQueues QueuesOf(string stream)
+        {
+            if (!_streams.TryGetValue(stream, out var queues))
+            {
+                queues = new StreamQueues();
+                _streams.Add(stream, queues);
+            }
+            return queues;
+        }
+
+        /// <summary>The signal to complete, if anyone waits on it; a new one takes its place. Null when nobody watches: no allocation, no wake-up.</summary>
+        private TaskCompletionSource<bool>? TakeSignalLocked()
+        {
+            if (!_watched)
+                return null;
+            _watched = false;
+            var signal = _available;
+            _available = NewSignal();
+            return signal;
+        }
+
+        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>One stream's queued records, one FIFO per drop class.</summary>
+        private sealed class StreamQueues
+        {
+            public readonly RecordDeque[] All = { new RecordDeque(), new RecordDeque(), new RecordDeque() };
+
+            public int Count => All[0].Count + All[1].Count + All[2].Count;
+
+            public long DataBytes => All[0].DataBytes + All[1].DataBytes + All[2].DataBytes;
+
+            public RecordDeque Of(int dropClass) => All[dropClass];
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+#if NET8_0_OR_GREATER
+using System.Diagnostics.CodeAnalysis;
+#endif
+using System.Reflection;
+using System.Threading;
+using NLog.Common;
+using NLog.Targets.Wrappers;
+
+namespace NLog.Targets.Firehose.Internal.Diagnostics
+{
+    /// <summary>
+    /// Keeps NLog's own hand-over queue honest. <see cref="AsyncTaskTarget"/> keeps that queue private, and three things
+    /// happen in it that the target must know about:
+    /// <list type="bullet">
+    /// <item>When it is full (<c>overflowAction="Discard"</c>) it drops the oldest waiting event without telling the target.
+    /// The queue itself raises <c>LogEventDropped</c>: the watch subscribes to it.</item>
+    /// <item>Its writer can stop for good with events waiting (NLog issue #4890): a logging call arms the writer's timer only
+    /// when its event found the queue empty and no writer task was running, and when it cannot take the target's lock within
+    /// 50 ms it reads "a task is running" just before that task finds the queue empty and ends. Every later event finds the
+    /// queue not empty and arms nothing. The watch looks every <c>period</c>: events waiting at two looks in a row with no
+    /// writer task running and no hand-over for two periods means the writer stopped, and it arms the writer's timer
+    /// itself (what the lost call would have done).</item>
+    /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
+    /// <see cref="TakeAll"/> lets the target take it first.</item>
+    /// </list>
+    /// All by reflection, contained here: should a later NLog rename the pieces, the watch is off (a Debug line) and nothing
+    /// else changes.
+    /// </summary>
+    internal sealed class NLogQueueWatch : IDisposable
+    {
+        private readonly object _queue;
+        private readonly EventInfo? _event;
+        private readonly EventHandler<LogEventDroppedEventArgs>? _handler;
+        private readonly PropertyInfo? _isEmpty;
+        private readonly MethodInfo? _dequeueBatch;
+        private readonly Timer? _writerTimer;
+        private readonly FieldInfo? _writerTask;
+        private readonly AsyncTaskTarget _target;
+        private readonly LogEventInfo? _flushEvent;
+        private readonly Func<long?> _handOvers;
+        private readonly Action _restarted;
+        private readonly ManualResetEventSlim? _stop;
+        private long _lastHandOvers = -1;
+        private int _stalledLooks;
+        private int _disposed;
+
+        private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, PropertyInfo? isEmpty,
+            MethodInfo? dequeueBatch, Timer? writerTimer, FieldInfo? writerTask, LogEventInfo? flushEvent, Func<long?> handOvers, Action restarted, TimeSpan period)
+        {
+            _target = target;
+            _writerTask = writerTask;
+            _queue = queue;
+            _event = dropped;
+            _handler = handler;
+            _isEmpty = isEmpty;
+            _dequeueBatch = dequeueBatch;
+            _writerTimer = writerTimer;
+            _flushEvent = flushEvent;
+            _handOvers = handOvers;
+            _restarted = restarted;
+            if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
+            {
+                // A thread of its own, asleep between looks: a thread-pool timer would cost a worker's wake-up and its idle
+                // spinning each time (measured: ~7 ms of CPU per second at 100 ms, half of the target's steady cost at
+                // 1,000 events/s), and would not fire while the pool is starved, one of the cases it watches for.
+                // Every period while NLog's queue held events at the last look, ten times less often while it was empty
+                // (a stall has events waiting: it is seen within ten periods and restarted two looks later).
+                var stop = _stop = new ManualResetEventSlim(false, spinCount: 0);
+                var idle = TimeSpan.FromTicks(period.Ticks * 10);
+                new Thread(() =>
+                {
+                    var next = period;
+                    while (!stop.Wait(next))
+                        next = Look() ? period : idle;
+                    stop.Dispose();
+                })
+                { IsBackground = true, Name = "NLog.Targets.Firehose hand-over watch" }.Start();
+            }
+        }
+
+        /// <summary>Whether the watch can restart a stopped hand-over (false when this NLog's internals are not the ones known).</summary>
+        public bool CanRestart => _stop != null;
+
+        /// <summary>
+        /// Starts watching <paramref name="target"/>'s queue. <paramref name="handOvers"/> counts the hand-overs begun, or is
+        /// null while one runs; <paramref name="restarted"/> is told each time the watch restarted a stopped writer.
+        /// </summary>
+#if NET8_0_OR_GREATER
+        [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = "When trimming removes NLog's members, the watch is off; nothing else depends on it.")]
+        [UnconditionalSuppressMessage("Trimming", "IL2075:DynamicallyAccessedMembers", Justification = "When trimming removes NLog's members, the watch is off; nothing else depends on it.")]
+#endif
+        public static NLogQueueWatch? Start(AsyncTaskTarget target, Action<LogEventInfo?> dropped, Func<long?> handOvers, Action restarted, TimeSpan period)
+        {
+            try
+            {
+                const BindingFlags Private = BindingFlags.Instance | BindingFlags.NonPublic;
+                var queue = typeof(AsyncTaskTarget).GetField("_requestQueue", Private)?.GetValue(target);
+                if (queue is null)
+                {
+                    InternalLogger.Debug("{0}: cannot reach NLog's hand-over queue in this NLog version: its drops are not counted, a stopped hand-over is not restarted, and closing may clear it", target);
+                    return null;
+                }
+                var queueType = queue.GetType();
+                var droppedEvent = queueType.GetEvent("LogEventDropped", BindingFlags.Instance | BindingFlags.Public);
+                EventHandler<LogEventDroppedEventArgs>? handler = null;
+                if (droppedEvent?.EventHandlerType == typeof(EventHandler<LogEventDroppedEventArgs>))
+                {
+                    handler = (_, e) => dropped(e.DroppedLogEventInfo);
+                    droppedEvent.AddEventHandler(queue, handler);
+                }
+                else
+                {
+                    droppedEvent = null;
+                    InternalLogger.Debug("{0}: cannot watch NLog's hand-over queue for drops in this NLog version: they are not counted", target);
+                }
+                var isEmpty = queueType.GetProperty("IsEmpty", BindingFlags.Instance | BindingFlags.Public);
+                var dequeueBatch = queueType.GetMethod("DequeueBatch", BindingFlags.Instance | BindingFlags.Public, null, new[] { typeof(int), typeof(IList<AsyncLogEventInfo>) }, null);
+                var writerTimer = typeof(AsyncTaskTarget).GetField("_lazyWriterTimer", Private)?.GetValue(target) as Timer;
+                var writerTask = typeof(AsyncTaskTarget).GetField("_previousTask", Private);
+                var flushEvent = typeof(AsyncTaskTarget).GetField("_flushEvent", Private)?.GetValue(target) as LogEventInfo;
+                if (isEmpty?.PropertyType != typeof(bool) || writerTimer is null || writerTask?.FieldType != typeof(System.Threading.Tasks.Task))
+                {
+                    isEmpty = null;
+                    InternalLogger.Debug("{0}: cannot restart NLog's hand-over in this NLog version should it stop", target);
+                }
+                if (dequeueBatch is null || flushEvent is null)
+                {
+                    dequeueBatch = null;
+                    InternalLogger.Debug("{0}: cannot take NLog's hand-over queue at close in this NLog version: what it holds then is cleared", target);
+                }
+                return new NLogQueueWatch(target, queue, droppedEvent, handler, isEmpty, dequeueBatch, writerTimer, writerTask, flushEvent, handOvers, restarted, period);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "{0}: cannot watch NLog's hand-over queue: its drops are not counted, a stopped hand-over is not restarted", target);
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// One look: events waiting and no writer task running (NLog's <c>_previousTask</c>) now and at the last look, and no
+        /// hand-over begun in between, means the writer stopped.
+        /// </summary>
+        /// <summary>One look; returns whether events were in NLog's queue (then the next look comes soon).</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private bool Look()
+        {
+            try
+            {
+                // No writer task running: none, or one that completed (NLog's own test for "another task is running").
+                bool queued = !(bool)_isEmpty!.GetValue(_queue)!;
+                bool waiting = queued && !(_writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false });
+                long? handOvers = _handOvers();
+                if (handOvers is null)
+                {
+                    _stalledLooks = 0; // a hand-over is running: the writer is alive
+                    return queued;
+                }
+                _stalledLooks = waiting && handOvers.Value == _lastHandOvers ? _stalledLooks + 1 : 0;
+                _lastHandOvers = handOvers.Value;
+                if (_stalledLooks >= 2 && Volatile.Read(ref _disposed) == 0)
+                {
+                    // Two looks in a row with events waiting, no writer task and no hand-over for two periods: a busy machine
+                    // delays a 1 ms timer, it does not lose it for that long.
+                    _restarted(); // counted and said first: what it restarts may be delivered at once
+                    _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
+                    _stalledLooks = 0;
+                }
+                return queued;
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over watch could not look at the queue");
+                return false;
+            }
+        }
+
+        /// <summary>
+        /// Takes every event waiting in NLog's queue (at close, before NLog clears it). Flush requests in it are completed;
+        /// the events' own continuations are the caller's to call once it took them.
+        /// </summary>
+        public List<AsyncLogEventInfo> TakeAll()
+        {
+            var taken = new List<AsyncLogEventInfo>();
+            if (_dequeueBatch is null)
+                return taken;
+            try
+            {
+                var all = new List<AsyncLogEventInfo>();
+                _dequeueBatch.Invoke(_queue, new object[] { int.MaxValue, all });
+                foreach (var item in all)
+                {
+                    if (ReferenceEquals(item.LogEvent, _flushEvent))
+                        item.Continuation(null);
+                    else
+                        taken.Add(item);
+                }
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over queue could not be taken at close");
+            }
+            return taken;
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
+            _stop?.Set();
+            try
+            {
+                if (_event != null && _handler != null)
+                    _event.RemoveEventHandler(_queue, _handler);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over queue watch could not be removed");
+            }
+        }
+    }
+}

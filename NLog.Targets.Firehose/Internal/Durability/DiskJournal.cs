@@ -1,0 +1,610 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Threading;
+using NLog.Common;
+using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
+
+namespace NLog.Targets.Firehose.Internal.Durability
+{
+    /// <summary>
+    /// The durable buffer: every record is appended to a segment file before it is sent, and every record that is done
+    /// with (accepted, refused for good, or dropped by the bounds) is appended to the segment's acknowledgement file, so
+    /// after a crash only the records that were not done are read back. A segment whose records are all done is deleted.
+    /// <para>
+    /// Files, in the buffer directory, per segment: <c>NAME.seg</c> (frames: magic, length, CRC-32, then level, stream and
+    /// data), <c>NAME.ack</c> (the 4-byte index of each record done with) and <c>NAME.lock</c>, held open exclusively by the
+    /// process that owns the segment. Names start with the UTC time, so they sort oldest first. A process adopts only
+    /// segments whose lock it can take: those of processes that are gone; segments of a live process sharing the
+    /// directory are left alone.
+    /// </para>
+    /// <para>
+    /// Appends go to the operating system at every <see cref="FlushInterval"/> (and are forced to the device then), so a
+    /// process killed later loses none of them; acknowledgements go to the operating system at once, so a killed process
+    /// resends only the records it had in flight.
+    /// </para>
+    /// </summary>
+    internal sealed class DiskJournal : IDisposable
+    {
+        internal const uint Magic = 0x31424846; // "FHB1"
+        private const int FrameHeader = 12;
+        private const int MaxPayload = FirehoseLimits.MaxRecordBytes + 1 + 2 + 256;
+
+        private readonly object _lock = new object();
+        private readonly string _directory;
+        private readonly long _maxBytes;
+        private readonly long _segmentBytes;
+        private readonly object _target;
+        private readonly LinkedList<JournalSegment> _segments = new LinkedList<JournalSegment>();
+        private Timer? _timer;
+        private JournalSegment? _current;
+        private bool _failed;
+        private bool _closed;
+        private bool _dirty;
+        private long _bytes;
+        private long _unprotected;
+
+        public DiskJournal(string directory, TimeSpan flushInterval, long maxBytes, object target)
+        {
+            _directory = directory;
+            FlushInterval = flushInterval;
+            _maxBytes = maxBytes;
+            _segmentBytes = Math.Max(FirehoseLimits.MaxRecordBytes * 2L, Math.Min(8L * 1024 * 1024, maxBytes / 8));
+            _target = target;
+        }
+
+        public TimeSpan FlushInterval { get; }
+
+        /// <summary>Whether records are still written to disk (false after the directory failed: memory only).</summary>
+        public bool IsWriting
+        {
+            get
+            {
+                lock (_lock)
+                    return !_failed;
+            }
+        }
+
+        /// <summary>Records whose segment was deleted to stay within the disk bound before they were done: they are still delivered from memory, but no longer survive a crash.</summary>
+        public long UnprotectedRecords => Interlocked.Read(ref _unprotected);
+
+        /// <summary>Bytes of segment files held.</summary>
+        public long Bytes
+        {
+            get
+            {
+                lock (_lock)
+                    return _bytes;
+            }
+        }
+
+        /// <summary>
+        /// Creates the directory and this process's first segment. Returns false, having said why once in InternalLogger,
+        /// when the directory cannot be written: the target then keeps records in memory only.
+        /// </summary>
+        public bool Open()
+        {
+            try
+            {
+                Directory.CreateDirectory(_directory);
+                lock (_lock)
+                    _current = StartSegment();
+            }
+            catch (Exception ex) when (IsIoFailure(ex))
+            {
+                Fail(ex, "cannot be written");
+                return false;
+            }
+            if (FlushInterval > TimeSpan.Zero)
+                _timer = new Timer(_ => Flush(), null, FlushInterval, FlushInterval);
+            return true;
+        }
+
+        /// <summary>
+        /// Reads back the records of segments left by processes that are gone (including this one's earlier runs), oldest
+        /// first, leaving out those acknowledged. A torn or corrupt tail is skipped with a warning. The caller numbers the
+        /// records in the order given.
+        /// </summary>
+        public List<BufferedRecord> Recover()
+        {
+            var records = new List<BufferedRecord>();
+            string[] files;
+            try
+            {
+                files = Directory.GetFiles(_directory, "*.seg");
+            }
+            catch (Exception ex) when (IsIoFailure(ex))
+            {
+                InternalLogger.Warn(ex, "{0}: could not list the buffer directory {1}", _target, _directory);
+                return records;
+            }
+            Array.Sort(files, StringComparer.Ordinal);
+            foreach (string file in files)
+            {
+                string name = Path.GetFileNameWithoutExtension(file);
+                if (_current != null && name == _current.Name)
+                    continue;
+                try
+                {
+                    RecoverSegment(name, records);
+                }
+                catch (Exception ex) when (IsIoFailure(ex))
+                {
+                    InternalLogger.Warn(ex, "{0}: could not read the buffered segment {1}; it is left in place", _target, file);
+                }
+            }
+            return records;
+        }
+
+        private void RecoverSegment(string name, List<BufferedRecord> records)
+        {
+            string basePath = Path.Combine(_directory, name);
+            FileStream? lockFile = TryLock(basePath + ".lock");
+            if (lockFile is null)
+                return; // a live process owns it
+            if (!File.Exists(basePath + ".seg"))
+            {
+                lockFile.Dispose();
+                TryDelete(basePath + ".lock");
+                return; // another process finished it meanwhile
+            }
+
+            var acked = ReadAcks(basePath + ".ack");
+            byte[] content = File.ReadAllBytes(basePath + ".seg");
+            var segment = new JournalSegment(name, basePath, lockFile) { Sealed = true, Length = content.Length };
+            int index = 0;
+            int offset = 0;
+            int before = records.Count;
+            while (offset < content.Length)
+            {
+                if (!TryReadFrame(content, ref offset, out int level, out string? stream, out byte[]? data))
+                {
+                    InternalLogger.Warn("{0}: buffered segment {1}.seg has a torn or corrupt tail at byte {2} of {3} after {4} records; the rest is skipped",
+                        _target, basePath, offset, content.Length, index);
+                    break;
+                }
+                if (!acked.Contains(index))
+                {
+                    records.Add(new BufferedRecord(stream!, data!, level, 0) { Segment = segment, Index = index });
+                    segment.Outstanding++;
+                }
+                index++;
+            }
+            segment.Count = index;
+
+            lock (_lock)
+            {
+                if (segment.Outstanding == 0)
+                {
+                    DeleteSegment(segment);
+                    return;
+                }
+                segment.Acks = new FileStream(basePath + ".ack", FileMode.Append, FileAccess.Write, FileShare.Read);
+                _segments.AddFirst(segment); // older than this process's own
+                _bytes += segment.Length;
+            }
+            InternalLogger.Info("{0}: recovered {1} undelivered events from the buffered segment {2}.seg", _target, records.Count - before, basePath);
+        }
+
+        /// <summary>Appends a record to the current segment (it goes to disk at the next flush). Never throws.</summary>
+        public void Append(BufferedRecord record)
+        {
+            lock (_lock)
+            {
+                if (_failed || _closed || _current is null)
+                    return;
+                try
+                {
+                    if (_current.Length >= _segmentBytes)
+                    {
+                        _current.Data!.Flush(true);
+                        _current.Data.Dispose();
+                        _current.Data = null;
+                        _current.Sealed = true;
+                        var full = _current;
+                        _current = StartSegment();
+                        if (full.Outstanding == 0)
+                            DeleteSegment(full);
+                        EnforceBound();
+                    }
+                    int length = WriteFrame(_current.Data!, record);
+                    record.Segment = _current;
+                    record.Index = _current.Count++;
+                    _current.Outstanding++;
+                    _current.Length += length;
+                    _bytes += length;
+                    _dirty = true;
+                }
+                catch (Exception ex) when (IsIoFailure(ex))
+                {
+                    Fail(ex, "could not be written to");
+                }
+            }
+        }
+
+        /// <summary>Records that are done with: acknowledged on disk at once (to the operating system); finished segments are deleted. Never throws.</summary>
+        public void Acknowledge(IReadOnlyList<BufferedRecord> records)
+        {
+            lock (_lock)
+            {
+                if (_closed)
+                    return; // a call that outlived the close: its records stay outstanding on disk
+                JournalSegment? last = null;
+                foreach (var record in records)
+                {
+                    var segment = record.Segment;
+                    if (segment is null || segment.Deleted)
+                        continue;
+                    record.Segment = null;
+                    try
+                    {
+                        if (segment.Acks is null)
+                            segment.Acks = new FileStream(segment.BasePath + ".ack", FileMode.Append, FileAccess.Write, FileShare.Read);
+                        WriteInt(segment.Acks, record.Index);
+                    }
+                    catch (Exception ex) when (IsIoFailure(ex))
+                    {
+                        InternalLogger.Debug(ex, "{0}: could not acknowledge a record in {1}.ack", _target, segment.BasePath);
+                    }
+                    segment.Outstanding--;
+                    if (last != null && last != segment)
+                        Finish(last);
+                    last = segment;
+                }
+                if (last != null)
+                {
+                    Finish(last);
+                    _dirty = true;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Pushes appended records and acknowledgements to the operating system, then forces them to the device. The
+        /// forcing (fsync, slow on a busy disk) happens outside the lock on .NET 8, so appends never wait for it.
+        /// </summary>
+        public void Flush()
+        {
+            var handles = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+            lock (_lock)
+            {
+                if (!_dirty)
+                    return;
+                _dirty = false;
+                try
+                {
+                    if (_current?.Data != null)
+                    {
+                        _current.Data.Flush(ForceUnderLock);
+                        handles.Add(_current.Data.SafeFileHandle);
+                    }
+                    foreach (var segment in _segments)
+                    {
+                        if (segment.Acks != null)
+                        {
+                            segment.Acks.Flush(ForceUnderLock);
+                            handles.Add(segment.Acks.SafeFileHandle);
+                        }
+                    }
+                }
+                catch (Exception ex) when (IsIoFailure(ex))
+                {
+                    if (!_failed)
+                        Fail(ex, "could not be written to");
+                    return;
+                }
+            }
+#if NET8_0_OR_GREATER
+            foreach (var handle in handles)
+            {
+                try
+                {
+                    RandomAccess.FlushToDisk(handle);
+                }
+                catch (Exception ex) when (ex is ObjectDisposedException || IsIoFailure(ex))
+                {
+                    // Closed meanwhile (its segment finished or rolled, and was forced then): nothing left to force.
+                }
+            }
+#endif
+        }
+
+#if NET8_0_OR_GREATER
+        private const bool ForceUnderLock = false;
+#else
+        private const bool ForceUnderLock = true;
+#endif
+
+        /// <summary>Flushes and closes the files; segments with records not done stay for the next start. Returns how many records stay.</summary>
+        public long Close()
+        {
+            _timer?.Dispose();
+            _timer = null;
+            Flush();
+            long kept = 0;
+            lock (_lock)
+            {
+                foreach (var segment in _segments)
+                {
+                    kept += segment.Outstanding;
+                    segment.Deleted = segment.Outstanding == 0;
+                    CloseFiles(segment);
+                    if (segment.Deleted)
+                        DeleteFiles(segment);
+                    else
+                        segment.Lock?.Dispose();
+                }
+                _segments.Clear();
+                _current = null;
+                _bytes = 0;
+                _closed = true;
+            }
+            return kept;
+        }
+
+        public void Dispose() => Close();
+
+        /// <summary>
+        /// Test seam: lets go of the files as a killed process does. What reached the operating system stays; what is still
+        /// in the file streams' own buffers (appended since the last <see cref="Flush"/>) is lost, and nothing is deleted.
+        /// </summary>
+        internal void Abandon()
+        {
+            lock (_lock)
+            {
+                foreach (var segment in _segments)
+                {
+                    AbandonFile(segment.Data, segment.BasePath + ".seg");
+                    AbandonFile(segment.Acks, segment.BasePath + ".ack");
+                    segment.Data = null;
+                    segment.Acks = null;
+                    segment.Lock?.Dispose();
+                }
+                _segments.Clear();
+                _current = null;
+                _failed = true;
+            }
+        }
+
+        /// <summary>
+        /// Closes a file as a kill would leave it: the length the operating system has (what a stat sees) is kept, and
+        /// the bytes the stream still buffered, which disposing it writes, are cut off again.
+        /// </summary>
+        private static void AbandonFile(FileStream? file, string path)
+        {
+            if (file is null)
+                return;
+            long onDisk = new FileInfo(path).Length;
+            file.Dispose();
+            using var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            truncate.SetLength(onDisk);
+        }
+
+        private void Finish(JournalSegment segment)
+        {
+            try
+            {
+                segment.Acks?.Flush(false);
+            }
+            catch (Exception ex) when (IsIoFailure(ex))
+            {
+                InternalLogger.Debug(ex, "{0}: could not write {1}.ack", _target, segment.BasePath);
+            }
+            if (segment.Sealed && segment.Outstanding <= 0)
+                DeleteSegment(segment);
+        }
+
+        private void EnforceBound()
+        {
+            while (_bytes > _maxBytes && _segments.First != null && _segments.First.Value != _current)
+            {
+                var oldest = _segments.First.Value;
+                Interlocked.Add(ref _unprotected, oldest.Outstanding);
+                InternalLogger.Warn("{0}: the buffer directory {1} is past maxBufferBytes ({2}); deleted its oldest segment with {3} undelivered events, which are still sent from memory but would not survive a crash ({4} so far)",
+                    _target, _directory, _maxBytes, oldest.Outstanding, UnprotectedRecords);
+                DeleteSegment(oldest);
+            }
+        }
+
+        private JournalSegment StartSegment()
+        {
+            string name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfffffff", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
+            string basePath = Path.Combine(_directory, name);
+            var lockFile = TryLock(basePath + ".lock") ?? throw new IOException("could not lock " + basePath + ".lock");
+            var segment = new JournalSegment(name, basePath, lockFile)
+            {
+                Data = new FileStream(basePath + ".seg", FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024),
+            };
+            _segments.AddLast(segment);
+            return segment;
+        }
+
+        private void DeleteSegment(JournalSegment segment)
+        {
+            segment.Deleted = true;
+            _segments.Remove(segment);
+            _bytes -= segment.Length;
+            CloseFiles(segment);
+            DeleteFiles(segment);
+        }
+
+        private static void CloseFiles(JournalSegment segment)
+        {
+            try
+            {
+                segment.Data?.Dispose();
+                segment.Acks?.Dispose();
+            }
+            catch (IOException)
+            {
+                // flushing a failed disk: the files are abandoned anyway
+            }
+            segment.Data = null;
+            segment.Acks = null;
+        }
+
+        private static void DeleteFiles(JournalSegment segment)
+        {
+            TryDelete(segment.BasePath + ".seg");
+            TryDelete(segment.BasePath + ".ack");
+            segment.Lock?.Dispose();
+            TryDelete(segment.BasePath + ".lock");
+        }
+
+        private void Fail(Exception ex, string what)
+        {
+            _failed = true;
+            InternalLogger.Warn(ex, "{0}: the buffer directory {1} {2}; keeping events in memory only from now on (they will not survive a crash)", _target, _directory, what);
+            if (_current != null)
+            {
+                try
+                {
+                    _current.Data?.Dispose();
+                }
+                catch (IOException)
+                {
+                    // the disk failed; what reached it stays readable up to its last whole frame
+                }
+                _current.Data = null;
+                _current.Sealed = true;
+            }
+        }
+
+        private static FileStream? TryLock(string path)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock: LockFileEx on Windows, flock on Unix; the kernel drops it when the process dies.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        private static void TryDelete(string path)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (IsIoFailure(ex))
+            {
+                InternalLogger.Debug(ex, "Could not delete {0}", path);
+            }
+        }
+
+        private static HashSet<int> ReadAcks(string path)
+        {
+            var acked = new HashSet<int>();
+            if (!File.Exists(path))
+                return acked;
+            byte[] content = File.ReadAllBytes(path);
+            for (int i = 0; i + 4 <= content.Length; i += 4)
+                acked.Add(BitConverter.ToInt32(content, i)); // a torn last entry is ignored: its record is sent again
+            return acked;
+        }
+
+        private static int WriteFrame(Stream stream, BufferedRecord record)
+        {
+            byte[] name = Encoding.UTF8.GetBytes(record.Stream);
+            int payload = 1 + 2 + name.Length + record.Data.Length;
+            var frame = new byte[FrameHeader + payload];
+            WriteUInt(frame, 0, Magic);
+            WriteUInt(frame, 4, (uint)payload);
+            frame[12] = (byte)record.Level;
+            frame[13] = (byte)(name.Length & 0xFF);
+            frame[14] = (byte)(name.Length >> 8);
+            Buffer.BlockCopy(name, 0, frame, 15, name.Length);
+            record.Data.Span.CopyTo(new Span<byte>(frame, 15 + name.Length, record.Data.Length));
+            WriteUInt(frame, 8, System.IO.Hashing.Crc32.HashToUInt32(new ReadOnlySpan<byte>(frame, FrameHeader, payload)));
+            stream.Write(frame, 0, frame.Length);
+            return frame.Length;
+        }
+
+        /// <summary>Reads one frame; false (offset at the bad frame) when what follows is not a whole, intact frame.</summary>
+        internal static bool TryReadFrame(byte[] content, ref int offset, out int level, out string? stream, out byte[]? data)
+        {
+            level = 0;
+            stream = null;
+            data = null;
+            if (content.Length - offset < FrameHeader || ReadUInt(content, offset) != Magic)
+                return false;
+            uint payload = ReadUInt(content, offset + 4);
+            if (payload < 3 || payload > MaxPayload || payload > content.Length - offset - FrameHeader)
+                return false;
+            var span = new ReadOnlySpan<byte>(content, offset + FrameHeader, (int)payload);
+            if (System.IO.Hashing.Crc32.HashToUInt32(span) != ReadUInt(content, offset + 8))
+                return false;
+            int nameLength = span[1] | (span[2] << 8);
+            if (3 + nameLength > payload)
+                return false;
+            level = span[0];
+            stream = Encoding.UTF8.GetString(content, offset + FrameHeader + 3, nameLength);
+            data = span.Slice(3 + nameLength).ToArray();
+            offset += FrameHeader + (int)payload;
+            return true;
+        }
+
+        private static void WriteInt(Stream stream, int value)
+        {
+            var bytes = new byte[4];
+            WriteUInt(bytes, 0, (uint)value);
+            stream.Write(bytes, 0, 4);
+        }
+
+        private static void WriteUInt(byte[] buffer, int offset, uint value)
+        {
+            buffer[offset] = (byte)value;
+            buffer[offset + 1] = (byte)(value >> 8);
+            buffer[offset + 2] = (byte)(value >> 16);
+            buffer[offset + 3] = (byte)(value >> 24);
+        }
+
+        private static uint ReadUInt(byte[] buffer, int offset)
+            => (uint)(buffer[offset] | (buffer[offset + 1] << 8) | (buffer[offset + 2] << 16) | (buffer[offset + 3] << 24));
+
+        private static bool IsIoFailure(Exception ex) => ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException;
+    }
+
+    /// <summary>One segment file of the durable buffer and what is known of its records.</summary>
+    internal sealed class JournalSegment
+    {
+        public JournalSegment(string name, string basePath, FileStream? lockFile)
+        {
+            Name = name;
+            BasePath = basePath;
+            Lock = lockFile;
+        }
+
+        public string Name { get; }
+
+        public string BasePath { get; }
+
+        public FileStream? Lock { get; }
+
+        public FileStream? Data { get; set; }
+
+        public FileStream? Acks { get; set; }
+
+        /// <summary>Records written.</summary>
+        public int Count { get; set; }
+
+        /// <summary>Records written and not done with.</summary>
+        public int Outstanding { get; set; }
+
+        public long Length { get; set; }
+
+        /// <summary>No more records are written to it; it is deleted once nothing is outstanding.</summary>
+        public bool Sealed { get; set; }
+
+        public bool Deleted { get; set; }
+    }
+}
