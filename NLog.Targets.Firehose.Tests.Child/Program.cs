@@ -44,9 +44,9 @@ namespace NLog.Targets.Firehose.Tests.Child
             {
                 if (tail > 0 && i == count - tail)
                 {
-                    while (target.HandedOverEvents < i)
+                    while (target.Statistics.HandedOverEvents < i)
                         never.Wait(1); // everything so far taken: the held hand-over holds the marker alone
-                    target.BeforeTakeOver = () => { writerHeld.Set(); never.Wait(); };
+                    target.Seams.BeforeHandOver = () => { writerHeld.Set(); never.Wait(); };
                     factory.GetLogger("Hold").Info("the writer is held in this event's hand-over");
                     if (!writerHeld.Wait(TimeSpan.FromSeconds(60)))
                         Console.WriteLine("the writer was not held");
@@ -62,7 +62,7 @@ namespace NLog.Targets.Firehose.Tests.Child
             if (mode.StartsWith("kill-after-taken:", StringComparison.Ordinal))
             {
                 double seconds = double.Parse(mode.Substring("kill-after-taken:".Length), CultureInfo.InvariantCulture);
-                while (target.HandedOverEvents < count)
+                while (target.Statistics.HandedOverEvents < count)
                     never.Wait(1); // the clock's smallest step: no signal crosses from NLog's writer
                 Console.WriteLine("TAKEN " + count);
                 Console.Out.Flush();

@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.Internal.Aws;
 using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Diagnostics;
 
 namespace NLog.Targets.Firehose.Tests
 {
@@ -83,25 +84,26 @@ namespace NLog.Targets.Firehose.Tests
 
             var left = buffer.TakeCall(None, 10, int.MaxValue);
             CollectionAssert.AreEqual(new[] { LogLevel.Warn.Ordinal, LogLevel.Error.Ordinal, LogLevel.Info.Ordinal }, left.Select(r => r.Level).ToArray());
-            var report = buffer.TakeDropReport()!;
+            var report = buffer.Drops.TakeReport()!;
             Assert.AreEqual(1, report.ByLevel[LogLevel.Trace.Ordinal]);
             Assert.AreEqual(1, report.ByLevel[LogLevel.Debug.Ordinal]);
             Assert.AreEqual(1, report.ByLevel[LogLevel.Info.Ordinal]);
             Assert.AreEqual(3, report.Total);
-            Assert.IsNull(buffer.TakeDropReport(), "the report period restarts");
+            Assert.IsNull(buffer.Drops.TakeReport(), "the report period restarts");
         }
 
         [TestMethod]
         public void Add_ByteBoundHit_DropsToStayWithinBytes()
         {
-            var buffer = Buffer(maxBytes: 10 * (100 + BufferedRecord.Overhead));
+            var statistics = new TargetStatistics();
+            var buffer = new MemoryRecordBuffer(10 * (100 + BufferedRecord.Overhead), int.MaxValue, () => DateTime.UtcNow, statistics);
             for (int i = 0; i < 25; i++)
                 buffer.Add(Record(LogLevel.Info, 100));
 
             var (records, bytes) = buffer.Size;
             Assert.AreEqual(10, records);
             Assert.IsTrue(bytes <= 10 * (100 + BufferedRecord.Overhead));
-            Assert.AreEqual(15, buffer.TotalDroppedByLevel[LogLevel.Info.Ordinal]);
+            Assert.AreEqual(15, statistics.QueueDroppedEvents);
             Assert.AreEqual(15L, buffer.TakeCall(None, 100, int.MaxValue).First().Sequence, "the oldest were dropped");
         }
 
@@ -141,16 +143,6 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual("up", taken.Single().Stream);
             Assert.IsFalse(buffer.HasDeliverable(new HashSet<string> { "down" }));
             Assert.IsTrue(buffer.HasDeliverable(None));
-        }
-
-        [TestMethod]
-        public void Available_CompletesWhenRecordAdded()
-        {
-            var buffer = Buffer();
-            var available = buffer.Available;
-            Assert.IsFalse(available.IsCompleted);
-            buffer.Add(Record(LogLevel.Info));
-            Assert.IsTrue(available.IsCompleted);
         }
 
         [TestMethod]

@@ -29,13 +29,16 @@ namespace NLog.Targets.Firehose.Tests
         {
             var settings = new PipelineSettings
             {
-                Workers = workers,
+                CallSlots = workers,
                 RetryTimeLimit = retryTimeLimit ?? TimeSpan.FromMinutes(1),
                 PauseBase = TimeSpan.FromMilliseconds(10),
                 PauseMax = TimeSpan.FromMilliseconds(10),
                 Where = "test",
+                Name = "test",
+                Delay = delay ?? ((_, _) => Task.CompletedTask),
+                Random = () => 0.5,
             };
-            return new DeliveryPipeline(client.Client, buffer, settings, () => DateTime.UtcNow, delay ?? ((_, _) => Task.CompletedTask), () => 0.5, (_, _) => null, "test");
+            return new DeliveryPipeline(client.Client, buffer, settings);
         }
 
         private static async Task RunUntilIdle(DeliveryPipeline pipeline)
@@ -57,15 +60,18 @@ namespace NLog.Targets.Firehose.Tests
             long ticks = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
             var settings = new PipelineSettings
             {
-                Workers = 1,
+                CallSlots = 1,
                 RetryTimeLimit = TimeSpan.FromMinutes(1),
                 PauseBase = TimeSpan.FromSeconds(1),
                 PauseMax = TimeSpan.FromSeconds(8),
                 Where = "test",
+                Name = "test",
+                UtcNow = () => new DateTime(Interlocked.Read(ref ticks), DateTimeKind.Utc),
+                Delay = (_, _) => Task.CompletedTask,
+                Random = () => 0.5,
             };
             using var log = new InternalLogCapture(LogLevel.Error);
-            var pipeline = new DeliveryPipeline(client.Client, Buffer(10), settings, () => new DateTime(Interlocked.Read(ref ticks), DateTimeKind.Utc),
-                (_, _) => Task.CompletedTask, () => 0.5, (_, _) => null, "test");
+            var pipeline = new DeliveryPipeline(client.Client, Buffer(10), settings);
             pipeline.Start();
             var pauses = new System.Collections.Generic.List<string>();
             for (int call = 1; call <= 6; call++)
@@ -100,7 +106,7 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(Enumerable.Range(0, 100).Select(i => "e" + (i * 5)).ToArray(), calls[1].Take(100).ToArray(), "the failed records first, in order");
             CollectionAssert.AreEqual(Enumerable.Range(500, 400).Select(i => "e" + i).ToArray(), calls[1].Skip(100).ToArray(), "then fresh records up to 500");
             CollectionAssert.AreEqual(Enumerable.Range(900, 100).Select(i => "e" + i).ToArray(), calls[2]);
-            Assert.AreEqual(1000, pipeline.Delivered);
+            Assert.AreEqual(1000, pipeline.Statistics.DeliveredEvents);
             Assert.AreEqual(1000, calls.Skip(1).SelectMany(c => c).Concat(calls[0].Where((_, i) => i % 5 != 0 || i >= 500)).Distinct().Count(), "no record accepted twice");
             Assert.AreEqual((0, 0L), buffer.Size);
         }
@@ -134,7 +140,7 @@ namespace NLog.Targets.Firehose.Tests
 
             await RunUntilIdle(pipeline);
 
-            Assert.AreEqual(1500, pipeline.Delivered);
+            Assert.AreEqual(1500, pipeline.Statistics.DeliveredEvents);
             Assert.AreEqual(4, client.Calls.Count);
         }
 
@@ -167,7 +173,7 @@ namespace NLog.Targets.Firehose.Tests
 
             await RunUntilIdle(pipeline);
 
-            Assert.AreEqual(10, pipeline.Delivered, "idle came only after the transient pause ended and the records went out");
+            Assert.AreEqual(10, pipeline.Statistics.DeliveredEvents, "idle came only after the transient pause ended and the records went out");
             Assert.AreEqual(4, client.Calls.Count);
             StringAssert.Contains(capture.Text, "no call made progress");
         }

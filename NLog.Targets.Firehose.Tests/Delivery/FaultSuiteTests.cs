@@ -34,7 +34,7 @@ namespace NLog.Targets.Firehose.Tests
             target.RequestTimeoutSeconds = 1;
             target.RetryTimeLimitSeconds = 1;
             target.MaxPauseSeconds = 1;
-            target.PauseBase = TimeSpan.FromMilliseconds(100);
+            target.Seams.PauseBase = TimeSpan.FromMilliseconds(100);
             const int total = 20_000;
             var faults = standIn.Faults;
             switch (fault)
@@ -65,8 +65,8 @@ namespace NLog.Targets.Firehose.Tests
             }
 
             StandInHarness.AssertAllDeliveredDuplicatesOnlyFromLostAnswers(standIn, "app-logs", total, recorder(), fault + ": ");
-            Assert.AreEqual(total, target.DeliveredEvents, $"{fault}: delivered as the target counts it");
-            Assert.AreEqual(0, target.QueueDroppedEvents + target.DroppedEvents + target.UndeliveredAtClose + target.RejectedEvents, $"{fault}: nothing dropped");
+            Assert.AreEqual(total, target.Statistics.DeliveredEvents, $"{fault}: delivered as the target counts it");
+            Assert.AreEqual(0, target.Statistics.QueueDroppedEvents + target.Statistics.DroppedEvents + target.Statistics.UndeliveredAtClose + target.Statistics.RejectedEvents, $"{fault}: nothing dropped");
             if (fault.Contains("after processing", StringComparison.Ordinal))
                 Assert.IsTrue(standIn.RecordsStoredThenDropped > 0, $"{fault}: the ambiguous fault happened");
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());

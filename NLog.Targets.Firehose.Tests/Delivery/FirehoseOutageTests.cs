@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests
             target.MaxQueueBytes = bound;
             target.RetryTimeLimitSeconds = 1;
             target.MaxPauseSeconds = 1;
-            target.PauseBase = TimeSpan.FromMilliseconds(100);
+            target.Seams.PauseBase = TimeSpan.FromMilliseconds(100);
             string padding = new string('p', 500);
             const int total = 10_000;
             // Each event is about 1.2 KB; the 500 Warn events (600 KB) fit in the half of the bound that calls in flight
@@ -40,7 +40,7 @@ namespace NLog.Targets.Firehose.Tests
                     else
                         logger.Debug("event {Seq} {Padding}", i, padding);
                 }
-                Assert.IsTrue(System.Threading.SpinWait.SpinUntil(() => target.HandedOverEvents == total, TimeSpan.FromSeconds(30)), "NLog handed every event over");
+                Assert.IsTrue(System.Threading.SpinWait.SpinUntil(() => target.Statistics.HandedOverEvents == total, TimeSpan.FromSeconds(30)), "NLog handed every event over");
                 standIn.Faults.OutageUntilUtc = DateTime.MinValue;
                 factory.Flush(TimeSpan.FromSeconds(60));
             }
@@ -51,15 +51,15 @@ namespace NLog.Targets.Firehose.Tests
             var events = records.Where(r => r.TryGetProperty("Seq", out _)).ToList();
             int warns = events.Count(r => r.GetProperty("level").GetString() == "WARN");
             int debugs = events.Count(r => r.GetProperty("level").GetString() == "DEBUG");
-            string counts = $"delivered {target.DeliveredEvents}, dropped {target.QueueDroppedEvents} ({string.Join(",", summary.EnumerateObject().Where(p => p.Name.StartsWith("dropped", StringComparison.Ordinal)).Select(p => p.Name + "=" + p.Value))}), undelivered at close {target.UndeliveredAtClose}, debug {debugs}, records {records.Count}";
+            string counts = $"delivered {target.Statistics.DeliveredEvents}, dropped {target.Statistics.QueueDroppedEvents} ({string.Join(",", summary.EnumerateObject().Where(p => p.Name.StartsWith("dropped", StringComparison.Ordinal)).Select(p => p.Name + "=" + p.Value))}), undelivered at close {target.Statistics.UndeliveredAtClose}, debug {debugs}, records {records.Count}";
             Assert.AreEqual(total / WarnEvery, warns, "no Warn event was dropped; " + counts);
             Assert.IsTrue(debugs < total - total / WarnEvery, "Debug events were dropped to stay within the bound");
             Assert.AreEqual(total - total / WarnEvery - debugs, summary.GetProperty("droppedDebug").GetInt64(), "the summary counts exactly the missing Debug events");
             Assert.AreEqual(0, summary.GetProperty("droppedWarn").GetInt64());
             Assert.AreEqual("WARN", summary.GetProperty("level").GetString());
             Assert.AreEqual(events.Count, events.Select(r => r.GetProperty("Seq").GetInt32()).Distinct().Count(), "no duplicates");
-            Assert.AreEqual(target.QueueDroppedEvents, summary.GetProperty("droppedEvents").GetInt64());
-            Assert.AreEqual(0, target.UndeliveredAtClose);
+            Assert.AreEqual(target.Statistics.QueueDroppedEvents, summary.GetProperty("droppedEvents").GetInt64());
+            Assert.AreEqual(0, target.Statistics.UndeliveredAtClose);
         }
 
         [TestMethod]
@@ -67,7 +67,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             await using var standIn = await FirehoseStandIn.StartAsync();
             var target = StandInHarness.Target(standIn);
-            target.PauseBase = TimeSpan.FromMilliseconds(200);
+            target.Seams.PauseBase = TimeSpan.FromMilliseconds(200);
             using var capture = new InternalLogCapture(LogLevel.Info);
             using (var factory = Harness.Factory(target))
             {

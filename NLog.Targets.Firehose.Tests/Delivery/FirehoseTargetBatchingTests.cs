@@ -33,7 +33,7 @@ namespace NLog.Targets.Firehose.Tests
                 var seqs = call.Records.Select(Seq).ToArray();
                 CollectionAssert.AreEqual(seqs.OrderBy(s => s).ToArray(), seqs, "in order within a call");
             }
-            Assert.AreEqual(1200, target.DeliveredEvents);
+            Assert.AreEqual(1200, target.Statistics.DeliveredEvents);
         }
 
         [TestMethod]
@@ -168,7 +168,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(3, texts.Length);
             Assert.IsTrue(JsonDocument.Parse(texts[1]).RootElement.GetProperty("truncated").GetBoolean());
             Assert.AreEqual("after", JsonDocument.Parse(texts[2]).RootElement.GetProperty("message").GetString());
-            Assert.AreEqual(1, target.TruncatedEvents);
+            Assert.AreEqual(1, target.Statistics.TruncatedEvents);
             StringAssert.Contains(internalLog, "truncated 1 events");
         }
 
@@ -182,7 +182,7 @@ namespace NLog.Targets.Firehose.Tests
             var (texts, internalLog) = LogAroundOversized(client, target);
 
             CollectionAssert.AreEqual(new[] { "before", "after" }, texts.Select(t => JsonDocument.Parse(t).RootElement.GetProperty("message").GetString()).ToArray());
-            Assert.AreEqual(1, target.DroppedEvents);
+            Assert.AreEqual(1, target.Statistics.DroppedEvents);
             StringAssert.Contains(internalLog, "left out 1 events");
         }
 

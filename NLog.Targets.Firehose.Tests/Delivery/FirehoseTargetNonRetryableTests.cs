@@ -25,7 +25,7 @@ namespace NLog.Targets.Firehose.Tests
             client.Respond = (call, records) => throw new FirehoseServiceException(status, code, "details from service", "req-9");
             var target = Harness.Target(client, stream: "orders-stream");
             target.Region = "eu-west-3";
-            target.PauseBase = TimeSpan.FromMinutes(5);
+            target.Seams.PauseBase = TimeSpan.FromMinutes(5);
             target.MaxConcurrentRequests = 1;
             using var capture = new InternalLogCapture(LogLevel.Error);
             using var factory = Harness.Factory(target);
@@ -49,7 +49,7 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await NLog.Targets.Firehose.StandIn.FirehoseStandIn.StartAsync();
             var target = StandInHarness.Target(standIn, stream: "orders-stream");
             target.PersistentErrorAction = PersistentErrorAction.Fail;
-            target.PauseBase = TimeSpan.FromMilliseconds(300);
+            target.Seams.PauseBase = TimeSpan.FromMilliseconds(300);
             var fallback = new NLog.Targets.MemoryTarget("fallback") { Layout = "${message}" };
             var group = new NLog.Targets.Wrappers.FallbackGroupTarget(target, fallback) { Name = "group", ReturnToFirstOnSuccess = true };
             using var capture = new InternalLogCapture(LogLevel.Warn);
@@ -106,7 +106,7 @@ namespace NLog.Targets.Firehose.Tests
 
             var delivered = client.Calls.Skip(1).SelectMany(c => c.Records).Select(r => System.Text.Encoding.UTF8.GetString(r)).ToArray();
             CollectionAssert.AreEquivalent(new[] { "kept\n", "new\n" }, delivered);
-            Assert.AreEqual(2, target.DeliveredEvents);
+            Assert.AreEqual(2, target.Statistics.DeliveredEvents);
             Assert.AreEqual(0, target.BufferSize.Records);
         }
 
@@ -124,7 +124,7 @@ namespace NLog.Targets.Firehose.Tests
             factory.Flush();
 
             Assert.AreEqual("good-name", client.Calls.Single().Stream);
-            Assert.AreEqual(1, target.DroppedEvents);
+            Assert.AreEqual(1, target.Statistics.DroppedEvents);
             StringAssert.Contains(capture.Text, "invalid delivery stream name 'bad name!'");
         }
 
@@ -146,14 +146,14 @@ namespace NLog.Targets.Firehose.Tests
             factory.Flush();
 
             StringAssert.Contains(capture.Text, "ObjectDisposedException");
-            Assert.AreEqual(3, target.DeliveredEvents);
+            Assert.AreEqual(3, target.Statistics.DeliveredEvents);
         }
 
         [TestMethod]
         public void Initialize_FailsAfterValidation_BatchSizeLeftAsConfigured()
         {
             // Regression: batchSize was multiplied before the endpoint was resolved, so a failed start left it changed.
-            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "s", ClientFactory = _ => new RecordingClient().Client, GetEnvironmentVariable = _ => null, SdkFallbackRegion = () => null };
+            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "s", Seams = { ClientFactory = _ => new RecordingClient().Client, GetEnvironmentVariable = _ => null, SdkFallbackRegion = () => null } };
             using var factory = new LogFactory();
             factory.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
 

@@ -63,7 +63,7 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(new[] { "e1\n", "e3\n", "e4\n" }, secondAttempts, "only the failed records are sent again, in order");
             CollectionAssert.AreEqual(Array.Empty<string>(), resent, "no accepted record is sent again");
             Assert.IsTrue(delays.Count >= 1, "the resend waited");
-            Assert.AreEqual(6, target.DeliveredEvents);
+            Assert.AreEqual(6, target.Statistics.DeliveredEvents);
             Assert.AreEqual(0, target.BufferSize.Records);
         }
 
@@ -86,7 +86,7 @@ namespace NLog.Targets.Firehose.Tests
 
             CollectionAssert.AreEqual(Array.Empty<string>(), resent, "no accepted record is sent again");
             Assert.AreEqual(50, accepted.Count);
-            Assert.AreEqual(50, target.DeliveredEvents);
+            Assert.AreEqual(50, target.Statistics.DeliveredEvents);
             Assert.AreEqual(1 + 49 * 4, client.AllTexts.Count(), "e0 once, every other record four times");
         }
 
@@ -114,7 +114,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(4, delays.Count);
             for (int i = 0; i < delays.Count; i++)
                 Assert.IsTrue(delays[i] <= TimeSpan.FromMilliseconds(100 * Math.Pow(2, i)), $"delay {i} = {delays[i]}");
-            Assert.AreEqual(1, target.DeliveredEvents);
+            Assert.AreEqual(1, target.Statistics.DeliveredEvents);
         }
 
         [TestMethod]
@@ -135,7 +135,7 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.AreEqual(4, client.Calls.Count, "each round gave up at once, paused, and tried again");
             Assert.AreEqual("keep me\n", Encoding.UTF8.GetString(client.Calls.Last().Records.Single()));
-            Assert.AreEqual(1, target.DeliveredEvents);
+            Assert.AreEqual(1, target.Statistics.DeliveredEvents);
             StringAssert.Contains(capture.Text, "pausing its calls");
         }
 
@@ -169,8 +169,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(1, sent.Count(t => t == "e0\n"), "the refused record is not retried");
             Assert.AreEqual(1, sent.Count(t => t == "e1\n"));
             Assert.AreEqual(2, sent.Count(t => t == "e2\n"), "the throttled record is sent again");
-            Assert.AreEqual(2, target.DeliveredEvents);
-            Assert.AreEqual(1, target.RejectedEvents);
+            Assert.AreEqual(2, target.Statistics.DeliveredEvents);
+            Assert.AreEqual(1, target.Statistics.RejectedEvents);
             StringAssert.Contains(capture.Text, "InvalidKMSResourceException");
         }
     }

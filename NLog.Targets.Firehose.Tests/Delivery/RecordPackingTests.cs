@@ -118,7 +118,7 @@ namespace NLog.Targets.Firehose.Tests
             var lines = client.AllTexts.SelectMany(t => t.Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
             Assert.AreEqual(300 + failed.Count(c => c == '\n'), lines.Count, "only the failed record's events were sent twice");
             Assert.AreEqual(300, lines.Distinct().Count());
-            Assert.AreEqual(300, target.DeliveredEvents);
+            Assert.AreEqual(300, target.Statistics.DeliveredEvents);
         }
 
         [TestMethod]
@@ -152,8 +152,8 @@ namespace NLog.Targets.Firehose.Tests
                 }
             }
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(counts, total));
-            double ratio = (double)unpackedUnits / target.BilledUnits;
-            Assert.IsTrue(ratio >= 20, $"packed: {target.BilledUnits} billed units for {total} events; one event per record: {unpackedUnits}; ratio {ratio:0.0}");
+            double ratio = (double)unpackedUnits / target.Statistics.BilledUnits;
+            Assert.IsTrue(ratio >= 20, $"packed: {target.Statistics.BilledUnits} billed units for {total} events; one event per record: {unpackedUnits}; ratio {ratio:0.0}");
         }
     }
 }

@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests
             var target = Harness.Target(client);
             target.Name = "stalled-" + Guid.NewGuid().ToString("N"); // the capture is process-wide: count this target's lines only
             target.LingerMilliseconds = 0;
-            target.StallCheckPeriod = TimeSpan.FromMilliseconds(50);
+            target.Seams.StallCheckPeriod = TimeSpan.FromMilliseconds(50);
             using var log = new InternalLogCapture(LogLevel.Warn);
             using var factory = Harness.Factory(target);
             var logger = factory.GetLogger("Stall");
@@ -36,9 +36,9 @@ namespace NLog.Targets.Firehose.Tests
             for (int i = 1; i <= 100; i++)
                 logger.Info("after {Seq}", i);
 
-            Assert.IsTrue(SpinWait.SpinUntil(() => target.DeliveredEvents == 102, TimeSpan.FromSeconds(60)),
-                $"delivered {target.DeliveredEvents} of 102: the hand-over was not restarted");
-            Assert.IsTrue(target.HandOverRestarts >= 1);
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.Statistics.DeliveredEvents == 102, TimeSpan.FromSeconds(60)),
+                $"delivered {target.Statistics.DeliveredEvents} of 102: the hand-over was not restarted");
+            Assert.IsTrue(target.Statistics.HandOverRestarts >= 1);
             int said = log.Text.Split('\n').Count(line => line.Contains(target.Name, StringComparison.Ordinal) && line.Contains("NLog's hand-over had stopped", StringComparison.Ordinal));
             Assert.AreEqual(1, said, "said once: " + log.Text);
         }

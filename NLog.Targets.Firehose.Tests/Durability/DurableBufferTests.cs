@@ -39,8 +39,8 @@ namespace NLog.Targets.Firehose.Tests
         {
             var target = StandInHarness.Target(standIn);
             target.BufferDirectory = Root;
-            target.CloseDrain = TimeSpan.FromMilliseconds(300);
-            target.PauseBase = TimeSpan.FromMilliseconds(100);
+            target.Seams.CloseDrain = TimeSpan.FromMilliseconds(300);
+            target.Seams.PauseBase = TimeSpan.FromMilliseconds(100);
             return target;
         }
 
@@ -58,10 +58,10 @@ namespace NLog.Targets.Firehose.Tests
                 for (int i = 0; i < 2000; i++)
                     logger.Info("event {Seq}", i);
                 // Closing clears NLog's own queue: wait until the target took every event (the outage holds them).
-                Assert.IsTrue(SpinWait.SpinUntil(() => first.HandedOverEvents == 2000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
+                Assert.IsTrue(SpinWait.SpinUntil(() => first.Statistics.HandedOverEvents == 2000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
             }
-            Assert.AreEqual(2000, first.KeptOnDiskAtClose);
-            Assert.AreEqual(0, first.UndeliveredAtClose, "nothing is reported lost");
+            Assert.AreEqual(2000, first.Statistics.KeptOnDiskAtClose);
+            Assert.AreEqual(0, first.Statistics.UndeliveredAtClose, "nothing is reported lost");
             StringAssert.Contains(capture.Text, "stay in the durable buffer");
             Assert.AreEqual(0, standIn.Records("app-logs").Count);
 
@@ -80,7 +80,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(counts, 2500));
             var order = standIn.Records("app-logs").Select(r => JsonDocument.Parse(r).RootElement.GetProperty("Seq").GetInt32()).ToList();
             CollectionAssert.AreEqual(Enumerable.Range(0, 2000).ToList(), order.Take(2000).ToList(), "the recovered events go first, oldest first");
-            Assert.AreEqual(0, second.KeptOnDiskAtClose);
+            Assert.AreEqual(0, second.Statistics.KeptOnDiskAtClose);
             Assert.AreEqual(0, Directory.GetFiles(Root).Length, "every segment was deleted once delivered");
         }
 

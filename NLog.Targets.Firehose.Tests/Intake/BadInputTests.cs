@@ -87,9 +87,9 @@ namespace NLog.Targets.Firehose.Tests
             var good = records.Select(r => JsonDocument.Parse(r).RootElement).Where(r => r.TryGetProperty("Seq", out _)).Select(r => r.GetProperty("Seq").GetInt32()).OrderBy(n => n).ToList();
             CollectionAssert.AreEqual(Enumerable.Range(0, badInputs.Length).ToList(), good, "every good event after a bad one arrived, once");
             int badDelivered = records.Count - badInputs.Length;
-            Assert.AreEqual(badInputs.Length, badDelivered + target.DroppedEvents, "every bad event is either sent or counted as left out");
-            Assert.IsTrue(target.TruncatedEvents >= 2, $"the 10 MiB events were truncated: {target.TruncatedEvents}");
-            Assert.IsTrue(target.RepairedEvents >= 1, "the lone surrogates were replaced and counted");
+            Assert.AreEqual(badInputs.Length, badDelivered + target.Statistics.DroppedEvents, "every bad event is either sent or counted as left out");
+            Assert.IsTrue(target.Statistics.TruncatedEvents >= 2, $"the 10 MiB events were truncated: {target.Statistics.TruncatedEvents}");
+            Assert.IsTrue(target.Statistics.RepairedEvents >= 1, "the lone surrogates were replaced and counted");
             StringAssert.Contains(capture.Text, "truncated");
             StringAssert.Contains(capture.Text, "lone surrogates");
         }
@@ -105,7 +105,7 @@ namespace NLog.Targets.Firehose.Tests
             {
                 var configuration = new LoggingConfiguration(factory);
                 var target = StandInHarness.Target(standIn);
-                target.CloseDrain = TimeSpan.FromMilliseconds(200);
+                target.Seams.CloseDrain = TimeSpan.FromMilliseconds(200);
                 configuration.AddRuleForAllLevels(target);
                 return configuration;
             }

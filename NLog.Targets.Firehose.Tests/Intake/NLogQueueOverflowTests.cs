@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests
             target.OverflowAction = NLog.Targets.Wrappers.AsyncTargetWrapperOverflowAction.Discard; // the default, Block, would hold the logging thread
             using var hold = new ManualResetEventSlim(false);
             using var held = new ManualResetEventSlim(false);
-            target.BeforeTakeOver = () =>
+            target.Seams.BeforeHandOver = () =>
             {
                 held.Set();
                 hold.Wait(TimeSpan.FromSeconds(30));
@@ -38,9 +38,9 @@ namespace NLog.Targets.Firehose.Tests
                 for (int i = 0; i < 200; i++)
                     logger.Warn("event {Seq}", i); // the take-over is held: NLog's queue fills up to 50, then drops its oldest
 
-                Assert.AreEqual(150, target.NLogQueueDroppedEvents);
+                Assert.AreEqual(150, target.Statistics.NLogQueueDroppedEvents);
                 StringAssert.Contains(log.Text, "NLog's hand-over queue is full (50 events) and overflowAction is Discard");
-                target.BeforeTakeOver = null;
+                target.Seams.BeforeHandOver = null;
                 hold.Set();
                 factory.Flush(TimeSpan.FromSeconds(10));
                 // The summary event goes with the next successful call.
@@ -60,7 +60,7 @@ namespace NLog.Targets.Firehose.Tests
             var seqs = texts.Select(t => JsonDocument.Parse(t).RootElement).Where(r => r.TryGetProperty("Seq", out _)).Select(r => r.GetProperty("Seq").GetInt32()).ToList();
             int kept = 200 - (int)warn;
             CollectionAssert.AreEqual(Enumerable.Range(200 - kept, kept).ToList(), seqs);
-            Assert.AreEqual(151, target.QueueDroppedEvents, "in the target's drop count (and so the meter)");
+            Assert.AreEqual(151, target.Statistics.QueueDroppedEvents, "in the target's drop count (and so the meter)");
         }
     }
 }

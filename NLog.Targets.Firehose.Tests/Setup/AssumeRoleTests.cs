@@ -117,7 +117,7 @@ namespace NLog.Targets.Firehose.Tests
             standIn.CreateStream("app-logs");
             var credentials = new ScriptedCredentials(standIn);
             var target = StandInHarness.Target(standIn);
-            target.ClientFactory = endpoint => new FirehoseHttpClient(endpoint, credentials, TimeSpan.FromSeconds(30), "fh");
+            target.Seams.ClientFactory = endpoint => new FirehoseHttpClient(endpoint, credentials, TimeSpan.FromSeconds(30), "fh");
             using (var factory = Harness.Factory(target))
             {
                 for (int call = 0; call < 5; call++)

@@ -29,7 +29,7 @@ namespace NLog.Targets.Firehose.Tests
             return null!;
         }
 
-        private static FirehoseTarget Valid() => new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new RecordingClient().Client };
+        private static FirehoseTarget Valid() => new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", Seams = { ClientFactory = _ => new RecordingClient().Client } };
 
         [TestMethod]
         public void Initialize_NoDeliveryStreamName_ErrorNamesOption()
@@ -60,8 +60,8 @@ namespace NLog.Targets.Firehose.Tests
         {
             var target = Valid();
             target.Region = null;
-            target.GetEnvironmentVariable = _ => null;
-            target.SdkFallbackRegion = () => null;
+            target.Seams.GetEnvironmentVariable = _ => null;
+            target.Seams.SdkFallbackRegion = () => null;
             StringAssert.Contains(InitializeExpectingError(target).Message, "region");
         }
 

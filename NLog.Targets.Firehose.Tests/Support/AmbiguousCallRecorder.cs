@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Tests.Support
         public static Func<AmbiguousCallRecorder> Attach(FirehoseTarget target)
         {
             AmbiguousCallRecorder? recorder = null;
-            target.ClientFactory = endpoint => recorder = new AmbiguousCallRecorder(
+            target.Seams.ClientFactory = endpoint => recorder = new AmbiguousCallRecorder(
                 new FirehoseHttpClient(endpoint, null, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), target.Name ?? "fh"));
             return () => recorder ?? throw new InvalidOperationException("the target was never initialized");
         }

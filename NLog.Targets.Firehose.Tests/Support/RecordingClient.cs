@@ -89,13 +89,16 @@ namespace NLog.Targets.Firehose.Tests.Support
                 Name = "fh",
                 DeliveryStreamName = stream,
                 Region = "us-east-1",
-                ClientFactory = _ => client.Client,
-                PauseBase = TimeSpan.FromMilliseconds(10),
-                Delay = (delay, token) =>
+                Seams =
                 {
-                    lock (recorded)
-                        recorded.Add(delay);
-                    return Task.CompletedTask;
+                    ClientFactory = _ => client.Client,
+                    PauseBase = TimeSpan.FromMilliseconds(10),
+                    Delay = (delay, token) =>
+                    {
+                        lock (recorded)
+                            recorded.Add(delay);
+                        return Task.CompletedTask;
+                    },
                 },
             };
         }

@@ -87,13 +87,13 @@ namespace NLog.Targets.Firehose.Tests
             var logger = factory.GetLogger("Drain");
             for (int i = 0; i < 1000; i++)
                 (i % 2 == 0 ? (Action<string, int>)logger.Info : logger.Warn)("event {Seq}", i);
-            Assert.IsTrue(SpinWait.SpinUntil(() => target.HandedOverEvents == 1000, TimeSpan.FromSeconds(60)), "NLog handed every event over");
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.Statistics.HandedOverEvents == 1000, TimeSpan.FromSeconds(60)), "NLog handed every event over");
             await standIn.WhenInFlight(1).WaitAsync(TimeSpan.FromSeconds(60));
 
             var close = Task.Run(() => factory.Dispose());
             Assert.IsTrue(close.Wait(TimeSpan.FromMinutes(2)), "closing returned (a hang guard 24 times the default drain, not a timing claim)");
 
-            Assert.AreEqual(1000, target.UndeliveredAtClose);
+            Assert.AreEqual(1000, target.Statistics.UndeliveredAtClose);
             StringAssert.Contains(log.Text, "closing with 1000 events not delivered (Trace 0, Debug 0, Info 500, Warn 500, Error 0, Fatal 0)");
             Assert.AreEqual(0, standIn.Records("app-logs").Count);
         }

@@ -52,7 +52,7 @@ namespace NLog.Targets.Firehose.Tests
                     logger.Info(exactlyMax);
                 logger.Info(new string('b', 3 * FirehoseStandIn.MaxRecordBytes)); // truncated, never fails the call
                 factory.Flush();
-                Assert.AreEqual(1, target.TruncatedEvents);
+                Assert.AreEqual(1, target.Statistics.TruncatedEvents);
             }
 
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
@@ -96,7 +96,7 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await FirehoseStandIn.StartAsync();
             var target = StandInHarness.Target(standIn, stream: "does-not-exist");
             target.Layout = "${message}";
-            target.PauseBase = TimeSpan.FromMinutes(5); // no second attempt before the close, however slow the machine
+            target.Seams.PauseBase = TimeSpan.FromMinutes(5); // no second attempt before the close, however slow the machine
             using var capture = new InternalLogCapture(LogLevel.Error);
             using (var factory = Harness.Factory(target))
             {
@@ -113,7 +113,7 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(capture.Text, "'does-not-exist'");
             StringAssert.Contains(capture.Text, "region us-east-1");
             StringAssert.Contains(capture.Text, "closing with 1000 events not delivered");
-            Assert.AreEqual(1000, target.UndeliveredAtClose);
+            Assert.AreEqual(1000, target.Statistics.UndeliveredAtClose);
         }
 
         [TestMethod]
@@ -143,7 +143,7 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
             var target = StandInHarness.Target(standIn);
-            target.PauseBase = TimeSpan.FromMinutes(5); // no second attempt before the close, however slow the machine
+            target.Seams.PauseBase = TimeSpan.FromMinutes(5); // no second attempt before the close, however slow the machine
             string? previousKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
             Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN000000000");
             try
@@ -164,7 +164,7 @@ namespace NLog.Targets.Firehose.Tests
             }
 
             Assert.AreEqual(2, standIn.Requests, "the first attempt and one after resolving credentials again");
-            Assert.AreEqual(1, target.UndeliveredAtClose);
+            Assert.AreEqual(1, target.Statistics.UndeliveredAtClose);
         }
 
         [TestMethod]

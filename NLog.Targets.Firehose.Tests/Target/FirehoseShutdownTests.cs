@@ -62,11 +62,11 @@ namespace NLog.Targets.Firehose.Tests
             for (int i = 0; i < 5_000; i++)
                 logger.Info("event {Seq}", i);
             Assert.IsTrue(firstRequest.Wait(TimeSpan.FromSeconds(30)), "the first call started");
-            Assert.IsTrue(SpinWait.SpinUntil(() => target.HandedOverEvents == 5_000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.Statistics.HandedOverEvents == 5_000, TimeSpan.FromSeconds(30)), "NLog handed every event over");
             factory.Dispose();
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 5_000));
-            Assert.AreEqual(0, target.UndeliveredAtClose);
+            Assert.AreEqual(0, target.Statistics.UndeliveredAtClose);
         }
 
         [TestMethod]
@@ -83,7 +83,7 @@ namespace NLog.Targets.Firehose.Tests
             logger.Error("event {Seq}", 10);
             factory.Shutdown();
 
-            Assert.AreEqual(11, target.UndeliveredAtClose);
+            Assert.AreEqual(11, target.Statistics.UndeliveredAtClose);
             StringAssert.Contains(capture.Text, "closing with 11 events not delivered (Trace 0, Debug 0, Info 10, Warn 0, Error 1, Fatal 0)");
         }
 

@@ -49,7 +49,7 @@ namespace NLog.Targets.Firehose.Tests
 
             StandInHarness.AssertAllDeliveredDuplicatesOnlyFromLostAnswers(standIn, "app-logs", total, recorder());
             Assert.IsTrue(standIn.RecordsStoredThenDropped > 0, "the ambiguous fault happened");
-            Assert.AreEqual(0, target.QueueDroppedEvents + target.DroppedEvents + target.UndeliveredAtClose);
+            Assert.AreEqual(0, target.Statistics.QueueDroppedEvents + target.Statistics.DroppedEvents + target.Statistics.UndeliveredAtClose);
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
         }
     }

@@ -69,7 +69,7 @@ namespace NLog.Targets.Firehose.Benchmarks
         {
             var factory = new LogFactory();
             var config = new NLog.Config.LoggingConfiguration(factory);
-            target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", ClientFactory = _ => new InstantClient() };
+            target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "app-logs", Region = "us-east-1", Seams = { ClientFactory = _ => new InstantClient() } };
             configure?.Invoke(target);
             config.AddRuleForAllLevels(instead ?? target);
             factory.Configuration = config;

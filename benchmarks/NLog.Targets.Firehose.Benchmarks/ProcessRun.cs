@@ -160,7 +160,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
             string counts = firehose is null ? string.Empty
-                : $" handed={firehose.HandedOverEvents} hand_overs={firehose.HandOvers} delivered={firehose.DeliveredEvents} nlog_drops={firehose.NLogQueueDroppedEvents} buffer_drops={firehose.QueueDroppedEvents} undelivered={firehose.UndeliveredAtClose} restarts={firehose.HandOverRestarts} calls={firehose.Calls}";
+                : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} calls={firehose.Statistics.Calls}";
             output.WriteLine(FormattableString.Invariant(
                 $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }

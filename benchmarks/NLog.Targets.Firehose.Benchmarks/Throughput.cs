@@ -28,14 +28,14 @@ namespace NLog.Targets.Firehose.Benchmarks
                 target.MaxConcurrentRequests = int.Parse(slots, System.Globalization.CultureInfo.InvariantCulture);
             string? handOver = Environment.GetEnvironmentVariable("BENCH_HANDOVER");
             if (handOver != null)
-                target.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
+                target.Seams.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
             if (_standIn != null)
             {
-                target.ClientFactory = null; // the real client, over HTTP, into the stand-in's own process
+                target.Seams.ClientFactory = null; // the real client, over HTTP, into the stand-in's own process
                 target.ServiceUrl = _standIn.Url.ToString();
             }
             if (Stalled)
-                target.ClientFactory = _ => new Events.StalledClient();
+                target.Seams.ClientFactory = _ => new Events.StalledClient();
             string? delay = Environment.GetEnvironmentVariable("BENCH_TASKDELAY");
             if (delay != null)
                 target.TaskDelayMilliseconds = int.Parse(delay, System.Globalization.CultureInfo.InvariantCulture);
@@ -67,7 +67,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             if (!Stalled)
                 factory.Flush(TimeSpan.FromMinutes(2));
             var flushed = clock.Elapsed;
-            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.HandedOverEvents:N0}, delivered {target.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB, dropped in NLog's queue {target.NLogQueueDroppedEvents:N0}, calls {target.Calls:N0}");
+            output.WriteLine($"{count:N0} events: logging {logged.TotalMilliseconds * 1e6 / count:0} ns/event, until flushed {flushed.TotalMilliseconds * 1e6 / count:0} ns/event; handed over {target.Statistics.HandedOverEvents:N0}, delivered {target.Statistics.DeliveredEvents:N0}, GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0} ms, peak buffer {target.BufferPeakBytes / 1048576.0:0.0} MB, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB, dropped in NLog's queue {target.Statistics.NLogQueueDroppedEvents:N0}, calls {target.Statistics.Calls:N0}");
             if (rate != null)
                 output.WriteLine($"paced at {rate} events/s: {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / count * 1000:0} ms of CPU per 1,000 events, including the pacing loop");
             allocations?.Print(output);

@@ -53,8 +53,8 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// <summary>The event's <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
         public int Level { get; }
 
-        /// <summary>Arrival order.</summary>
-        public long Sequence { get; set; }
+        /// <summary>Arrival order (<see cref="RecordSequence"/>).</summary>
+        public long Sequence { get; }
 
         /// <summary>The durable buffer's segment holding the record until it is done with; null in memory-only mode.</summary>
         public JournalSegment? Segment { get; set; }

@@ -1,41 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
-using System.Threading;
-using System.Threading.Tasks;
+using NLog.Targets.Firehose.Internal.Diagnostics;
 using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Internal.Buffering
 {
-    /// <summary>Counts of events the buffer had to drop, by level, over a period.</summary>
-    internal sealed class DropReport
-    {
-        public DropReport(long[] byLevel, DateTime firstUtc, DateTime lastUtc)
-        {
-            ByLevel = byLevel;
-            FirstUtc = firstUtc;
-            LastUtc = lastUtc;
-        }
-
-        /// <summary>Dropped events per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
-        public long[] ByLevel { get; }
-
-        public DateTime FirstUtc { get; }
-
-        public DateTime LastUtc { get; }
-
-        public long Total
-        {
-            get
-            {
-                long total = 0;
-                foreach (long n in ByLevel)
-                    total += n;
-                return total;
-            }
-        }
-    }
-
     /// <summary>
     /// Records waiting for Firehose, in memory, bounded in bytes and in records. When a bound is hit the least important
     /// records go first: the oldest Trace/Debug, then Info, then Warn and above; an arriving record less important than
@@ -49,31 +19,29 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         private readonly Dictionary<string, StreamQueues> _streams = new Dictionary<string, StreamQueues>(StringComparer.Ordinal);
         private readonly long _maxBytes;
         private readonly int _maxRecords;
-        private readonly Func<DateTime> _utcNow;
-        private readonly long[] _droppedByLevel = new long[6];
-        private readonly long[] _totalDroppedByLevel = new long[6];
-        private DateTime _firstDropUtc;
-        private DateTime _lastDropUtc;
+        private readonly Action<IReadOnlyList<BufferedRecord>>? _released;
         private long _bytes;
         private long _peakBytes;
         private int _records;
         private long _takenBytes;
-        private TaskCompletionSource<bool> _available = NewSignal();
-        private bool _watched;
         private bool _detaching;
 
-        public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow)
+        /// <summary>
+        /// A buffer of at most <paramref name="maxBytes"/> and <paramref name="maxRecords"/>; its drops are counted into
+        /// <paramref name="statistics"/> (a ledger of its own when null); <paramref name="released"/> is told of records
+        /// that are done with: completed, or dropped by the bounds (the durable buffer acknowledges them).
+        /// </summary>
+        public MemoryRecordBuffer(long maxBytes, int maxRecords, Func<DateTime> utcNow, TargetStatistics? statistics = null,
+            Action<IReadOnlyList<BufferedRecord>>? released = null)
         {
             _maxBytes = maxBytes;
             _maxRecords = maxRecords;
-            _utcNow = utcNow;
+            Drops = new DropLedger(statistics ?? new TargetStatistics(), utcNow);
+            _released = released;
         }
 
-        /// <summary>Told of records that are done with: completed, or dropped by the bounds (the durable buffer acknowledges them).</summary>
-        public Action<IReadOnlyList<BufferedRecord>>? Released { get; set; }
-
-        /// <summary>Told how many records the bounds made it drop (for the meter).</summary>
-        public Action<long>? DropsCounted { get; set; }
+        /// <summary>The drops of the bounds (and of NLog's hand-over queue), for the drop summary and the statistics.</summary>
+        public DropLedger Drops { get; }
 
         /// <summary>Records held (queued and taken), and their cost in bytes.</summary>
         public (int Records, long Bytes) Size
@@ -95,29 +63,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
             }
         }
 
-        /// <summary>Every drop so far, per level.</summary>
-        public long[] TotalDroppedByLevel
-        {
-            get
-            {
-                lock (_lock)
-                    return (long[])_totalDroppedByLevel.Clone();
-            }
-        }
-
-        /// <summary>Completes when records were added or returned since the last call.</summary>
-        public Task Available
-        {
-            get
-            {
-                lock (_lock)
-                {
-                    _watched = true;
-                    return _available.Task;
-                }
-            }
-        }
-
         /// <summary>
         /// Adds a record, dropping the least important records if a bound is hit. Returns false when the record itself was
         /// dropped. <paramref name="beyondBounds"/> admits it without dropping anything (the one small drop-summary event,
@@ -125,27 +70,20 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// </summary>
         public bool Add(BufferedRecord record, bool beyondBounds = false)
         {
-            TaskCompletionSource<bool>? available;
             List<BufferedRecord>? dropped = null;
             bool added;
             lock (_lock)
-            {
                 added = AddLocked(record, beyondBounds, ref dropped);
-                available = added ? TakeSignalLocked() : null;
-            }
             AfterDrops(dropped);
-            available?.TrySetResult(true);
             return added;
         }
 
         /// <summary>
-        /// Adds records as <see cref="Add"/> does, under one lock and with one wake-up for the call slots; returns how
-        /// many were kept.
+        /// Adds records as <see cref="Add"/> does, under one lock; returns how many were kept.
         /// </summary>
         [MethodImpl(HotPath.Optimized)]
         public int AddRange(IReadOnlyList<BufferedRecord> records)
         {
-            TaskCompletionSource<bool>? available;
             List<BufferedRecord>? dropped = null;
             int added = 0;
             lock (_lock)
@@ -155,10 +93,8 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                     if (AddLocked(records[i], beyondBounds: false, ref dropped))
                         added++;
                 }
-                available = added > 0 ? TakeSignalLocked() : null;
             }
             AfterDrops(dropped);
-            available?.TrySetResult(true);
             return added;
         }
 
@@ -174,14 +110,12 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 var victimQueue = LowestClassOldest(out var victim);
                 if (victim is null || victim.DropClass > record.DropClass)
                 {
-                    CountDrop(record.Level);
                     (dropped ??= new List<BufferedRecord>()).Add(record);
                     return false;
                 }
                 victimQueue!.RemoveFirst();
                 _records--;
                 _bytes -= victim.Cost;
-                CountDrop(victim.Level);
                 (dropped ??= new List<BufferedRecord>()).Add(victim);
             }
 
@@ -305,7 +239,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         {
             if (records.Count == 0)
                 return;
-            TaskCompletionSource<bool>? signal;
             lock (_lock)
             {
                 foreach (var record in records)
@@ -314,24 +247,25 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                     _bytes -= record.Cost;
                     _takenBytes -= record.Cost;
                 }
-                signal = TakeSignalLocked();
             }
-            Released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
+            _released?.Invoke(records as IReadOnlyList<BufferedRecord> ?? new List<BufferedRecord>(records));
             ReleaseAll(records);
-            signal?.TrySetResult(true); // room for calls again
         }
 
-        /// <summary>Outside the lock: reports what the bounds dropped (journal, meter), then releases it.</summary>
+        /// <summary>Outside the lock: counts what the bounds dropped, by level, tells the journal, then releases it.</summary>
         private void AfterDrops(List<BufferedRecord>? dropped)
         {
             if (dropped is null)
                 return;
-            Released?.Invoke(dropped);
-            DropsCounted?.Invoke(dropped.Count);
+            var byLevel = new long[6];
+            foreach (var record in dropped)
+                byLevel[Math.Min(Math.Max(record.Level, 0), 5)]++;
+            Drops.Count(byLevel);
+            _released?.Invoke(dropped);
             ReleaseAll(dropped);
         }
 
-        /// <summary>The records are done with: their shares of pooled arrays go back (after <see cref="Released"/>, the last to look at them).</summary>
+        /// <summary>The records are done with: their shares of pooled arrays go back (after the journal, the last to look at them).</summary>
         [MethodImpl(HotPath.Optimized)]
         private static void ReleaseAll(IEnumerable<BufferedRecord> records)
         {
@@ -347,7 +281,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 return;
             var ordered = new List<BufferedRecord>(records);
             ordered.Sort((a, b) => b.Sequence.CompareTo(a.Sequence));
-            TaskCompletionSource<bool>? signal;
             lock (_lock)
             {
                 foreach (var record in ordered)
@@ -357,9 +290,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                     QueuesOf(record.Stream).Of(record.DropClass).AddFirst(record);
                     _takenBytes -= record.Cost;
                 }
-                signal = TakeSignalLocked();
             }
-            signal?.TrySetResult(true);
         }
 
         /// <summary>The records queued (not in flight), by level; nothing is removed.</summary>
@@ -404,47 +335,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 }
                 return byLevel;
             }
-        }
-
-        /// <summary>The drops since the last report, or null when there were none; resets the period.</summary>
-        public DropReport? TakeDropReport()
-        {
-            lock (_lock)
-            {
-                long total = 0;
-                foreach (long n in _droppedByLevel)
-                    total += n;
-                if (total == 0)
-                    return null;
-                var report = new DropReport((long[])_droppedByLevel.Clone(), _firstDropUtc, _lastDropUtc);
-                Array.Clear(_droppedByLevel, 0, _droppedByLevel.Length);
-                return report;
-            }
-        }
-
-        /// <summary>
-        /// Counts an event dropped before it reached the buffer (NLog's own hand-over queue was full), so that it shows in
-        /// the drop summary and the metrics like the buffer's own drops.
-        /// </summary>
-        public void CountDroppedOutside(int level)
-        {
-            lock (_lock)
-                CountDrop(level);
-            DropsCounted?.Invoke(1);
-        }
-
-        private void CountDrop(int level)
-        {
-            int slot = Math.Min(Math.Max(level, 0), 5);
-            var now = _utcNow();
-            bool first = true;
-            foreach (long n in _droppedByLevel)
-                first &= n == 0;
-            if (first)
-                _firstDropUtc = now;
-            _lastDropUtc = now;
-            _droppedByLevel[slot]++;
-            _totalDroppedByLevel[slot]++;
         }
 
         /// <summary>
@@ -493,19 +383,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
             }
             return queues;
         }
-
-        /// <summary>The signal to complete, if anyone waits on it; a new one takes its place. Null when nobody watches: no allocation, no wake-up.</summary>
-        private TaskCompletionSource<bool>? TakeSignalLocked()
-        {
-            if (!_watched)
-                return null;
-            _watched = false;
-            var signal = _available;
-            _available = NewSignal();
-            return signal;
-        }
-
-        private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>One stream's queued records, one FIFO per drop class.</summary>
         private sealed class StreamQueues

@@ -13,41 +13,8 @@ using NLog.Targets.Firehose.Internal.Diagnostics;
 
 namespace NLog.Targets.Firehose.Internal.Delivery
 {
-    /// <summary>Settings of <see cref="DeliveryPipeline"/>.</summary>
-    internal sealed class PipelineSettings
-    {
-        public int RecordsPerCall { get; set; } = FirehoseLimits.MaxRecordsPerCall;
-
-        /// <summary>Call slots: PutRecordBatch calls in flight at once.</summary>
-        public int Workers { get; set; } = 8;
-
-        public TimeSpan BackoffBase { get; set; } = TimeSpan.FromMilliseconds(100);
-
-        public TimeSpan BackoffMax { get; set; } = TimeSpan.FromSeconds(10);
-
-        /// <summary>How long a stream may keep failing (no call making progress) before its calls pause.</summary>
-        public TimeSpan RetryTimeLimit { get; set; } = TimeSpan.FromSeconds(60);
-
-        /// <summary>The first pause of a stream; each further one doubles, up to <see cref="PauseMax"/>.</summary>
-        public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
-
-        public TimeSpan PauseMax { get; set; } = TimeSpan.FromSeconds(60);
-
-        /// <summary>How long a call that is not full waits for more records, unless a flush is waiting (0: never).</summary>
-        public TimeSpan Linger { get; set; }
-
-        /// <summary>Record packing: the size of a packed record; 0 sends one event per record.</summary>
-        public int PackedRecordBytes { get; set; }
-
-        /// <summary>Where measurements go (the meter); null: nowhere.</summary>
-        public FirehoseMetrics? Metrics { get; set; }
-
-        /// <summary>For messages: the region or endpoint.</summary>
-        public string Where { get; set; } = string.Empty;
-    }
-
     /// <summary>
-    /// Delivers what the buffer holds, in the background, with up to <see cref="PipelineSettings.Workers"/> calls in
+    /// Delivers what the buffer holds, in the background, with up to <see cref="PipelineSettings.CallSlots"/> calls in
     /// flight (call slots). No task waits while there is nothing to do: a hand-over (<see cref="RecordsAdded"/>), a call's
     /// end and one timer (a linger's or a pause's end) each look whether a slot is free and a call is worth making, and
     /// start it (the oldest records of one stream, within the records-per-call and byte limits, taken from the buffer only
@@ -62,7 +29,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     /// proportion to the share that failed; a fully accepted call ends every slot's backoff (the endpoint is healthy);</item>
     /// <item>a stream that failed with an error retrying does not cure (missing stream, access denied, refused
     /// credentials), or that made no progress for the retry time limit, pauses: no calls for 1 s, then 2 s, 4 s… up to a
-    /// cap — a circuit breaker; its records are kept and flow as soon as a call succeeds.</item>
+    /// cap (<see cref="CircuitBreaker"/>); its records are kept and flow as soon as a call succeeds.</item>
     /// </list>
     /// After the buffer had to drop events, the next successful call adds one summary event.
     /// </summary>
@@ -71,13 +38,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private readonly IFirehoseClient _client;
         private readonly MemoryRecordBuffer _buffer;
         private readonly PipelineSettings _settings;
+        private readonly TargetStatistics _statistics;
+        private readonly CircuitBreaker _breaker;
         private readonly Func<DateTime> _utcNow;
         private readonly Func<TimeSpan, CancellationToken, Task> _delay;
         private readonly Backoff _backoff;
-        private readonly Func<string, DropReport, BufferedRecord?> _summary;
-        private readonly object _target;
+        private readonly Func<string, DropReport, BufferedRecord?>? _summary;
+        private readonly string _name;
         private readonly object _lock = new object();
-        private readonly Dictionary<string, StreamHealth> _streams = new Dictionary<string, StreamHealth>(StringComparer.Ordinal);
         private readonly List<TaskCompletionSource<bool>> _idleWaiters = new List<TaskCompletionSource<bool>>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private readonly Timer _timer;
@@ -90,66 +58,39 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private long _timerDue = long.MaxValue;
         private int _callsInFlight;
         private int _slotsBusy;
-        private long _delivered;
-        private long _rejected;
-        private long _calls;
-        private long _retries;
-        private long _throttles;
-        private long _billedUnits;
         private readonly long _lingerTicks;
-        private long _records;
 
-        public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<DateTime> utcNow,
-            Func<TimeSpan, CancellationToken, Task> delay, Func<double> random, Func<string, DropReport, BufferedRecord?> summary, object target)
+        /// <summary>
+        /// A pipeline from <paramref name="buffer"/> to <paramref name="client"/>; <paramref name="summary"/> renders the event
+        /// that reports the buffer's drops (none when null).
+        /// </summary>
+        public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<string, DropReport, BufferedRecord?>? summary = null)
         {
             _client = client;
             _buffer = buffer;
             _settings = settings;
-            _utcNow = utcNow;
-            _delay = delay;
-            _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, random);
+            _statistics = settings.Statistics;
+            _breaker = new CircuitBreaker(settings.RetryTimeLimit, settings.PauseBase, settings.PauseMax);
+            _utcNow = settings.UtcNow;
+            _delay = settings.Delay;
+            _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, settings.Random);
             _summary = summary;
-            _target = target;
+            _name = settings.Name;
             _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
-            _slotAttempts = new int[Math.Max(1, settings.Workers)];
+            _slotAttempts = new int[Math.Max(1, settings.CallSlots)];
             for (int i = _slotAttempts.Length - 1; i >= 0; i--)
                 _freeSlots.Push(i);
             _timer = new Timer(OnTimer, null, Timeout.Infinite, Timeout.Infinite);
         }
 
-        /// <summary>Records Firehose accepted.</summary>
-        public long Delivered => Interlocked.Read(ref _delivered);
-
-        /// <summary>Records Firehose refused for good.</summary>
-        public long Rejected => Interlocked.Read(ref _rejected);
-
-        /// <summary>PutRecordBatch calls made.</summary>
-        public long Calls => Interlocked.Read(ref _calls);
-
-        /// <summary>Calls whose records (some or all) had to be sent again.</summary>
-        public long Retries => Interlocked.Read(ref _retries);
-
-        /// <summary>Throttled calls and records.</summary>
-        public long Throttles => Interlocked.Read(ref _throttles);
-
-        /// <summary>Firehose records accepted (packed records count once).</summary>
-        public long Records => Interlocked.Read(ref _records);
-
-        /// <summary>Billed 5 KB units of the records accepted: each record rounded up to 5,120 bytes.</summary>
-        public long BilledUnits => Interlocked.Read(ref _billedUnits);
+        /// <summary>Where the pipeline books its counts.</summary>
+        public TargetStatistics Statistics => _statistics;
 
         /// <summary>
         /// Whether <paramref name="stream"/> last failed with an error retrying does not cure (and has not accepted a call
         /// since); <paramref name="code"/> is that error.
         /// </summary>
-        public bool IsBroken(string stream, out string? code)
-        {
-            lock (_lock)
-            {
-                code = _streams.TryGetValue(stream, out var health) && health.PausedForGood ? health.LastCode : null;
-                return code != null;
-            }
-        }
+        public bool IsBroken(string stream, out string? code) => _breaker.IsBroken(stream, out code);
 
         /// <summary>
         /// Tells the pipeline that records were added: starts calls while a slot is free and a call is worth making (full,
@@ -202,7 +143,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             }
             catch (AggregateException ex)
             {
-                InternalLogger.Debug(ex, "{0}: delivery stopped", _target);
+                InternalLogger.Debug(ex, "{0}: delivery stopped", _name);
             }
             finally
             {
@@ -229,13 +170,13 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     if (!_started || _stopped || _slotsBusy >= _slotAttempts.Length)
                         return;
                     var now = _utcNow();
-                    var blocked = Paused(now, out var nextResume, out var blockedForGood);
+                    var blocked = _breaker.Paused(now, out var nextResume, out var broken);
                     // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
                     long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
                     call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out long waitingSince);
                     if (call.Count == 0)
                     {
-                        if (_callsInFlight == 0 && _idleWaiters.Count > 0 && !_buffer.HasDeliverable(blockedForGood))
+                        if (_callsInFlight == 0 && _idleWaiters.Count > 0 && !_buffer.HasDeliverable(broken))
                             CompleteIdleWaitersLocked();
                         long due = waitingSince == long.MaxValue ? long.MaxValue : waitingSince + _lingerTicks;
                         if (nextResume.HasValue)
@@ -285,7 +226,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             {
                 string stream = call[0].Stream;
                 var wire = Pack(call, out var starts);
-                Interlocked.Increment(ref _calls);
+                _statistics.CallMade();
                 CallOutcome outcome;
                 try
                 {
@@ -313,7 +254,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                InternalLogger.Error(ex, "{0}: a delivery call failed unexpectedly; its records stay in the buffer", _target);
+                InternalLogger.Error(ex, "{0}: a delivery call failed unexpectedly; its records stay in the buffer", _name);
                 if (!booked)
                 {
                     lock (_lock)
@@ -342,19 +283,13 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             _buffer.Complete(outcome.Accepted);
             _buffer.Complete(outcome.Rejected);
-            Interlocked.Add(ref _delivered, outcome.Accepted.Count);
-            Interlocked.Add(ref _rejected, outcome.Rejected.Count);
-            Interlocked.Add(ref _throttles, outcome.Throttles);
-            var metrics = _settings.Metrics;
-            metrics?.Sent(outcome.Accepted.Count);
-            metrics?.Failed(outcome.Rejected.Count);
-            metrics?.Throttled(outcome.Throttles);
-            if (outcome.Retry != null)
-                metrics?.Retried();
+            _statistics.CallBooked(outcome.Accepted.Count, outcome.Rejected.Count, outcome.Throttles, outcome.Retry != null);
+            if (outcome.AcceptedRecords > 0)
+                _statistics.RecordsAccepted(outcome.AcceptedRecords, outcome.AcceptedBytes, outcome.BilledUnits);
             if (outcome.Rejected.Count > 0)
             {
                 InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
-                    _target, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
+                    _name, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
             }
 
             // Before this call stops counting as in flight, so a flush cannot see "idle" before the summary is queued.
@@ -363,25 +298,23 @@ namespace NLog.Targets.Firehose.Internal.Delivery
 
             var now = _utcNow();
             TimeSpan wait = TimeSpan.Zero;
+            TimeSpan pause = TimeSpan.Zero;
             bool wakeOthers = false;
             lock (_lock)
             {
                 _callsInFlight--;
-                var health = HealthOf(stream);
                 if (outcome.Accepted.Count > 0)
                 {
-                    if (health.CoolDown > TimeSpan.Zero)
-                        InternalLogger.Info("{0}: delivery stream '{1}' accepts records again", _target, stream);
-                    health.Recovered();
+                    if (_breaker.Accepted(stream))
+                        InternalLogger.Info("{0}: delivery stream '{1}' accepts records again", _name, stream);
                     wakeOthers = outcome.Accepted.Count == call.Count;
                 }
 
                 if (outcome.Retry != null)
                 {
-                    Interlocked.Increment(ref _retries);
                     if (outcome.Permanent)
                     {
-                        Pause(health, stream, outcome, permanent: true, now);
+                        pause = _breaker.Broken(stream, outcome.Code ?? "unknown", now);
                     }
                     else if (outcome.Accepted.Count > 0)
                     {
@@ -391,9 +324,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     }
                     else
                     {
-                        health.FailingSince ??= now;
-                        if (now - health.FailingSince.Value >= _settings.RetryTimeLimit)
-                            Pause(health, stream, outcome, permanent: false, now);
+                        pause = _breaker.NoProgress(stream, outcome.Code ?? "unknown", now);
                         wait = _backoff.Next(attempt);
                         attempt++;
                     }
@@ -405,34 +336,31 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 }
             }
 
+            if (pause > TimeSpan.Zero)
+                Paused(stream, outcome, pause);
             if (outcome.Retry != null)
-                InternalLogger.Debug("{0}: {1} records of delivery stream '{2}' go back to the buffer after {3}; this call slot waits {4} ms", _target, outcome.Retry.Count, stream, outcome.Code, (long)wait.TotalMilliseconds);
+                InternalLogger.Debug("{0}: {1} records of delivery stream '{2}' go back to the buffer after {3}; this call slot waits {4} ms", _name, outcome.Retry.Count, stream, outcome.Code, (long)wait.TotalMilliseconds);
             if (wakeOthers)
                 Wake();
             return wait;
         }
 
-        private void Pause(StreamHealth health, string stream, CallOutcome outcome, bool permanent, DateTime now)
+        private void Paused(string stream, CallOutcome outcome, TimeSpan pause)
         {
-            health.CoolDown = health.CoolDown == TimeSpan.Zero ? _settings.PauseBase : TimeSpan.FromTicks(Math.Min(health.CoolDown.Ticks * 2, _settings.PauseMax.Ticks));
-            health.PausedUntil = now + health.CoolDown;
-            health.PausedForGood = permanent;
-            health.LastCode = outcome.Code ?? "unknown";
-            health.FailingSince = null;
             var (records, bytes) = _buffer.Size;
-            string why = permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
+            string why = outcome.Permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
             InternalLogger.Error("{0}: delivery stream '{1}' ({2}): error {3}: {4}; pausing its calls for {5:0.#} s; events are kept ({6} in the buffer, {7:0.0} MB)",
-                _target, stream, _settings.Where, outcome.Code, why, health.CoolDown.TotalSeconds, records, bytes / 1048576.0);
+                _name, stream, _settings.Where, outcome.Code, why, pause.TotalSeconds, records, bytes / 1048576.0);
         }
 
         private void AddDropSummary(string stream)
         {
-            var report = _buffer.TakeDropReport();
+            var report = _buffer.Drops.TakeReport();
             if (report is null)
                 return;
             InternalLogger.Warn("{0}: dropped {1} events (Trace {2}, Debug {3}, Info {4}, Warn {5}, Error {6}, Fatal {7}) between {8:o} and {9:o} to stay within the queue bounds",
-                _target, report.Total, report.ByLevel[0], report.ByLevel[1], report.ByLevel[2], report.ByLevel[3], report.ByLevel[4], report.ByLevel[5], report.FirstUtc, report.LastUtc);
-            var summary = _summary(stream, report);
+                _name, report.Total, report.ByLevel[0], report.ByLevel[1], report.ByLevel[2], report.ByLevel[3], report.ByLevel[4], report.ByLevel[5], report.FirstUtc, report.LastUtc);
+            var summary = _summary?.Invoke(stream, report);
             if (summary != null)
                 _buffer.Add(summary, beyondBounds: true);
         }
@@ -465,103 +393,13 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             try
             {
                 response = await _client.PutRecordBatchAsync(stream, wire, cancellationToken).ConfigureAwait(false);
-                _settings.Metrics?.Request(wire.Count, StopwatchSpan(Stopwatch.GetTimestamp() - started));
             }
-            catch (FirehoseServiceException ex) when (Measured(wire.Count, started))
+            catch (Exception ex) when (Measured(wire.Count, started) && CallOutcome.FromFailure(ex, records, cancellationToken) is CallOutcome failed)
             {
-                var kind = ex.Kind;
-                string code = ex.ErrorCode ?? "HTTP " + ex.StatusCode;
-                if (kind == FailureKind.Throttled || kind == FailureKind.Transient)
-                    return CallOutcome.NothingAccepted(records, code, ex.ServiceMessage, kind == FailureKind.Throttled ? 1 : 0);
-                return CallOutcome.Failed(records, code, ex.Message);
+                return failed;
             }
-            catch (Exception ex) when (IsNetworkFault(ex, cancellationToken) && Measured(wire.Count, started))
-            {
-                return CallOutcome.NothingAccepted(records, ex.GetType().Name, ex.Message, 0);
-            }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !(ex is OutOfMemoryException))
-            {
-                // Unexpected (a client closed under us, say): treat like an error retrying does not cure; records are kept.
-                return CallOutcome.Failed(records, ex.GetType().Name, ex.Message);
-            }
-
-            return Book(records, wire, starts, response);
-        }
-
-        /// <summary>What became of each record of a call Firehose answered 200 (a packed record's events share its fate).</summary>
-        [MethodImpl(HotPath.Optimized)]
-        private CallOutcome Book(List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, PutRecordBatchResult response)
-        {
-            var outcome = new CallOutcome(records.Count);
-            long acceptedRecords = 0;
-            long acceptedBytes = 0;
-            long billedUnits = 0;
-            for (int i = 0; i < wire.Count; i++)
-            {
-                int first = starts is null ? i : starts[i];
-                int end = starts is null ? i + 1 : i + 1 < starts.Count ? starts[i + 1] : records.Count;
-                string? code = response.FailedPutCount == 0 ? null : response.ErrorCodes[i];
-                if (code is null)
-                {
-                    acceptedRecords++;
-                    acceptedBytes += wire[i].Data.Length;
-                    billedUnits += RecordPacker.BilledUnits(wire[i].Data.Length);
-                    for (int k = first; k < end; k++)
-                        outcome.Accepted.Add(records[k]);
-                    continue;
-                }
-                var kind = ErrorClassifier.ClassifyRecord(code);
-                if (kind == FailureKind.Permanent)
-                {
-                    for (int k = first; k < end; k++)
-                        outcome.Rejected.Add(records[k]);
-                    outcome.RejectedCode = code;
-                    outcome.RejectedMessage = response.ErrorMessages[i];
-                    continue;
-                }
-                outcome.Code = code;
-                outcome.Message = response.ErrorMessages[i];
-                if (kind == FailureKind.Throttled)
-                    outcome.Throttles++;
-                outcome.Retry ??= new List<BufferedRecord>();
-                for (int k = first; k < end; k++)
-                    outcome.Retry.Add(records[k]); // a packed record that failed is resent whole
-            }
-            if (acceptedRecords > 0)
-            {
-                Interlocked.Add(ref _records, acceptedRecords);
-                Interlocked.Add(ref _billedUnits, billedUnits);
-                _settings.Metrics?.RecordsAccepted(acceptedBytes, billedUnits);
-            }
-            return outcome;
-        }
-
-        [MethodImpl(HotPath.Optimized)]
-        private ICollection<string> Paused(DateTime now, out DateTime? nextResume, out ICollection<string> pausedForGood)
-        {
-            HashSet<string>? paused = null;
-            HashSet<string>? forGood = null;
-            nextResume = null;
-            foreach (var stream in _streams)
-            {
-                if (stream.Value.PausedUntil > now)
-                {
-                    (paused ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
-                    if (stream.Value.PausedForGood)
-                        (forGood ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
-                    if (nextResume is null || stream.Value.PausedUntil < nextResume)
-                        nextResume = stream.Value.PausedUntil;
-                }
-            }
-            pausedForGood = forGood ?? (ICollection<string>)Array.Empty<string>();
-            return paused ?? (ICollection<string>)Array.Empty<string>();
-        }
-
-        private StreamHealth HealthOf(string stream)
-        {
-            if (!_streams.TryGetValue(stream, out var health))
-                _streams.Add(stream, health = new StreamHealth());
-            return health;
+            Measured(wire.Count, started);
+            return CallOutcome.FromResponse(records, wire, starts, response);
         }
 
         private void Wake()
@@ -588,18 +426,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _idleWaiters.Clear();
         }
 
-        private static bool IsNetworkFault(Exception ex, CancellationToken cancellationToken)
-        {
-            if (cancellationToken.IsCancellationRequested)
-                return false;
-            return ex is HttpRequestException || ex is IOException || ex is TimeoutException || ex is OperationCanceledException
-                || ex is System.Net.Sockets.SocketException;
-        }
-
-        /// <summary>Records a failed call's latency; always true (used in exception filters).</summary>
+        /// <summary>Records a call's latency in the meter; always true (also used in an exception filter).</summary>
         private bool Measured(int records, long started)
         {
-            _settings.Metrics?.Request(records, StopwatchSpan(Stopwatch.GetTimestamp() - started));
+            _statistics.Meter?.Request(records, StopwatchSpan(Stopwatch.GetTimestamp() - started));
             return true;
         }
 
@@ -608,58 +438,5 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private static TimeSpan StopwatchSpan(long ticks) => ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(ticks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)) + 1);
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>A stream's pause state (the circuit breaker).</summary>
-        private sealed class StreamHealth
-        {
-            public DateTime? FailingSince;
-            public TimeSpan CoolDown;
-            public DateTime PausedUntil;
-            public bool PausedForGood;
-            public string? LastCode;
-
-            public void Recovered()
-            {
-                FailingSince = null;
-                CoolDown = TimeSpan.Zero;
-                PausedUntil = DateTime.MinValue;
-                PausedForGood = false;
-            }
-        }
-
-        private sealed class CallOutcome
-        {
-            public CallOutcome(int capacity)
-            {
-                Accepted = new List<BufferedRecord>(capacity);
-            }
-
-            public static CallOutcome NothingAccepted(List<BufferedRecord> records, string code, string? message, int throttles) =>
-                new CallOutcome(0) { Retry = records, Code = code, Message = message, Throttles = throttles };
-
-            public static CallOutcome Failed(List<BufferedRecord> records, string code, string message) =>
-                new CallOutcome(0) { Retry = records, Code = code, Message = message, Permanent = true };
-
-            public List<BufferedRecord> Accepted { get; }
-
-            /// <summary>Refused for good, per record.</summary>
-            public List<BufferedRecord> Rejected { get; } = new List<BufferedRecord>();
-
-            public string? RejectedCode { get; set; }
-
-            public string? RejectedMessage { get; set; }
-
-            /// <summary>Records to send again; null when none.</summary>
-            public List<BufferedRecord>? Retry { get; set; }
-
-            public string? Code { get; set; }
-
-            public string? Message { get; set; }
-
-            public int Throttles { get; set; }
-
-            /// <summary>The call failed with an error that retrying does not cure.</summary>
-            public bool Permanent { get; private set; }
-        }
     }
 }

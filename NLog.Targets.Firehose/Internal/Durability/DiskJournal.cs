@@ -36,7 +36,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
         private readonly string _directory;
         private readonly long _maxBytes;
         private readonly long _segmentBytes;
-        private readonly object _target;
+        private readonly string _name;
         private readonly LinkedList<JournalSegment> _segments = new LinkedList<JournalSegment>();
         private Timer? _timer;
         private JournalSegment? _current;
@@ -46,16 +46,19 @@ namespace NLog.Targets.Firehose.Internal.Durability
         private long _bytes;
         private long _unprotected;
 
-        public DiskJournal(string directory, TimeSpan flushInterval, long maxBytes, object target)
+        public DiskJournal(string directory, TimeSpan flushInterval, long maxBytes, string name)
         {
             _directory = directory;
             FlushInterval = flushInterval;
             _maxBytes = maxBytes;
             _segmentBytes = Math.Max(FirehoseLimits.MaxRecordBytes * 2L, Math.Min(8L * 1024 * 1024, maxBytes / 8));
-            _target = target;
+            _name = name;
         }
 
         public TimeSpan FlushInterval { get; }
+
+        /// <summary>The buffer directory (a full path).</summary>
+        public string DirectoryPath => _directory;
 
         /// <summary>Whether records are still written to disk (false after the directory failed: memory only).</summary>
         public bool IsWriting
@@ -104,11 +107,12 @@ namespace NLog.Targets.Firehose.Internal.Durability
 
         /// <summary>
         /// Reads back the records of segments left by processes that are gone (including this one's earlier runs), oldest
-        /// first, leaving out those acknowledged. A torn or corrupt tail is skipped with a warning. The caller numbers the
-        /// records in the order given.
+        /// first, leaving out those acknowledged, numbered by <paramref name="sequence"/> in that order. A torn or corrupt
+        /// tail is skipped with a warning.
         /// </summary>
-        public List<BufferedRecord> Recover()
+        public List<BufferedRecord> Recover(RecordSequence? sequence = null)
         {
+            sequence ??= new RecordSequence();
             var records = new List<BufferedRecord>();
             string[] files;
             try
@@ -117,7 +121,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
             }
             catch (Exception ex) when (IsIoFailure(ex))
             {
-                InternalLogger.Warn(ex, "{0}: could not list the buffer directory {1}", _target, _directory);
+                InternalLogger.Warn(ex, "{0}: could not list the buffer directory {1}", _name, _directory);
                 return records;
             }
             Array.Sort(files, StringComparer.Ordinal);
@@ -128,17 +132,17 @@ namespace NLog.Targets.Firehose.Internal.Durability
                     continue;
                 try
                 {
-                    RecoverSegment(name, records);
+                    RecoverSegment(name, records, sequence);
                 }
                 catch (Exception ex) when (IsIoFailure(ex))
                 {
-                    InternalLogger.Warn(ex, "{0}: could not read the buffered segment {1}; it is left in place", _target, file);
+                    InternalLogger.Warn(ex, "{0}: could not read the buffered segment {1}; it is left in place", _name, file);
                 }
             }
             return records;
         }
 
-        private void RecoverSegment(string name, List<BufferedRecord> records)
+        private void RecoverSegment(string name, List<BufferedRecord> records, RecordSequence sequence)
         {
             string basePath = Path.Combine(_directory, name);
             FileStream? lockFile = TryLock(basePath + ".lock");
@@ -162,12 +166,12 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 if (!TryReadFrame(content, ref offset, out int level, out string? stream, out byte[]? data))
                 {
                     InternalLogger.Warn("{0}: buffered segment {1}.seg has a torn or corrupt tail at byte {2} of {3} after {4} records; the rest is skipped",
-                        _target, basePath, offset, content.Length, index);
+                        _name, basePath, offset, content.Length, index);
                     break;
                 }
                 if (!acked.Contains(index))
                 {
-                    records.Add(new BufferedRecord(stream!, data!, level, 0) { Segment = segment, Index = index });
+                    records.Add(new BufferedRecord(stream!, data!, level, sequence.Next()) { Segment = segment, Index = index });
                     segment.Outstanding++;
                 }
                 index++;
@@ -185,7 +189,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 _segments.AddFirst(segment); // older than this process's own
                 _bytes += segment.Length;
             }
-            InternalLogger.Info("{0}: recovered {1} undelivered events from the buffered segment {2}.seg", _target, records.Count - before, basePath);
+            InternalLogger.Info("{0}: recovered {1} undelivered events from the buffered segment {2}.seg", _name, records.Count - before, basePath);
         }
 
         /// <summary>Appends a record to the current segment (it goes to disk at the next flush). Never throws.</summary>
@@ -246,7 +250,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                     }
                     catch (Exception ex) when (IsIoFailure(ex))
                     {
-                        InternalLogger.Debug(ex, "{0}: could not acknowledge a record in {1}.ack", _target, segment.BasePath);
+                        InternalLogger.Debug(ex, "{0}: could not acknowledge a record in {1}.ack", _name, segment.BasePath);
                     }
                     segment.Outstanding--;
                     if (last != null && last != segment)
@@ -390,7 +394,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
             }
             catch (Exception ex) when (IsIoFailure(ex))
             {
-                InternalLogger.Debug(ex, "{0}: could not write {1}.ack", _target, segment.BasePath);
+                InternalLogger.Debug(ex, "{0}: could not write {1}.ack", _name, segment.BasePath);
             }
             if (segment.Sealed && segment.Outstanding <= 0)
                 DeleteSegment(segment);
@@ -403,7 +407,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 var oldest = _segments.First.Value;
                 Interlocked.Add(ref _unprotected, oldest.Outstanding);
                 InternalLogger.Warn("{0}: the buffer directory {1} is past maxBufferBytes ({2}); deleted its oldest segment with {3} undelivered events, which are still sent from memory but would not survive a crash ({4} so far)",
-                    _target, _directory, _maxBytes, oldest.Outstanding, UnprotectedRecords);
+                    _name, _directory, _maxBytes, oldest.Outstanding, UnprotectedRecords);
                 DeleteSegment(oldest);
             }
         }
@@ -456,7 +460,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
         private void Fail(Exception ex, string what)
         {
             _failed = true;
-            InternalLogger.Warn(ex, "{0}: the buffer directory {1} {2}; keeping events in memory only from now on (they will not survive a crash)", _target, _directory, what);
+            InternalLogger.Warn(ex, "{0}: the buffer directory {1} {2}; keeping events in memory only from now on (they will not survive a crash)", _name, _directory, what);
             if (_current != null)
             {
                 try

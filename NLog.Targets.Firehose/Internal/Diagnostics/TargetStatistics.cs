@@ -1,0 +1,168 @@
+using System;
+using System.Threading;
+
+namespace NLog.Targets.Firehose.Internal.Diagnostics
+{
+    /// <summary>
+    /// The one ledger of a target's counts: every part books here, and the meter (while the target runs), the
+    /// InternalLogger lines and the tests read from here. It lives as long as the target, so the counts add up across
+    /// reconfigurations. Thread-safe.
+    /// </summary>
+    internal sealed class TargetStatistics
+    {
+        private readonly long[] _queueDroppedByLevel = new long[6];
+        private FirehoseMetrics? _meter;
+        private long _handedOver;
+        private long _handOvers;
+        private long _handOverRestarts;
+        private long _calls;
+        private long _delivered;
+        private long _rejected;
+        private long _records;
+        private long _billedUnits;
+        private long _retries;
+        private long _throttles;
+        private long _nlogQueueDropped;
+        private long _leftOut;
+        private long _truncated;
+        private long _repaired;
+        private long _undeliveredAtClose;
+        private long _keptOnDiskAtClose;
+
+        /// <summary>Events NLog has handed to the target.</summary>
+        public long HandedOverEvents => Interlocked.Read(ref _handedOver);
+
+        /// <summary>NLog's hand-overs begun.</summary>
+        public long HandOvers => Interlocked.Read(ref _handOvers);
+
+        /// <summary>How often NLog's hand-over had stopped with events waiting and the target restarted it (NLog issue #4890).</summary>
+        public long HandOverRestarts => Interlocked.Read(ref _handOverRestarts);
+
+        /// <summary>PutRecordBatch calls made.</summary>
+        public long Calls => Interlocked.Read(ref _calls);
+
+        /// <summary>Events Firehose accepted.</summary>
+        public long DeliveredEvents => Interlocked.Read(ref _delivered);
+
+        /// <summary>Events Firehose refused for good (a per-record error retrying cannot cure).</summary>
+        public long RejectedEvents => Interlocked.Read(ref _rejected);
+
+        /// <summary>Firehose records accepted (a packed record counts once).</summary>
+        public long Records => Interlocked.Read(ref _records);
+
+        /// <summary>Billed 5 KB units of the records accepted: each record rounded up to 5,120 bytes.</summary>
+        public long BilledUnits => Interlocked.Read(ref _billedUnits);
+
+        /// <summary>Calls whose records (some or all) had to be sent again.</summary>
+        public long Retries => Interlocked.Read(ref _retries);
+
+        /// <summary>Throttled calls and records.</summary>
+        public long Throttles => Interlocked.Read(ref _throttles);
+
+        /// <summary>Events dropped to stay within the bounds: by the buffer, or by NLog's hand-over queue (counted in both).</summary>
+        public long QueueDroppedEvents
+        {
+            get
+            {
+                long total = 0;
+                for (int i = 0; i < _queueDroppedByLevel.Length; i++)
+                    total += Interlocked.Read(ref _queueDroppedByLevel[i]);
+                return total;
+            }
+        }
+
+        /// <summary>Events NLog's hand-over queue dropped (it was full).</summary>
+        public long NLogQueueDroppedEvents => Interlocked.Read(ref _nlogQueueDropped);
+
+        /// <summary>Events left out before buffering: oversized with <c>Drop</c>, not renderable, or an invalid or failing stream.</summary>
+        public long DroppedEvents => Interlocked.Read(ref _leftOut);
+
+        /// <summary>Oversized events sent truncated.</summary>
+        public long TruncatedEvents => Interlocked.Read(ref _truncated);
+
+        /// <summary>Events sent with lone surrogates replaced by U+FFFD.</summary>
+        public long RepairedEvents => Interlocked.Read(ref _repaired);
+
+        /// <summary>Events still undelivered when the target closed.</summary>
+        public long UndeliveredAtClose => Interlocked.Read(ref _undeliveredAtClose);
+
+        /// <summary>Events left in the durable buffer when the target closed, to be sent at the next start.</summary>
+        public long KeptOnDiskAtClose => Interlocked.Read(ref _keptOnDiskAtClose);
+
+        /// <summary>While the target runs, the counts also go to the meter (null: no longer).</summary>
+        public void ReportTo(FirehoseMetrics? meter) => Volatile.Write(ref _meter, meter);
+
+        /// <summary>The meter's own measurements (latency, records per call), when the target runs.</summary>
+        public FirehoseMetrics? Meter => Volatile.Read(ref _meter);
+
+        public void HandOverBegun() => Interlocked.Increment(ref _handOvers);
+
+        public void HandedOver(int events) => Interlocked.Add(ref _handedOver, events);
+
+        /// <summary>Returns how many restarts so far.</summary>
+        public long HandOverRestarted() => Interlocked.Increment(ref _handOverRestarts);
+
+        public void CallMade() => Interlocked.Increment(ref _calls);
+
+        /// <summary>A call's outcome: events accepted and refused for good, throttles, whether records go again.</summary>
+        public void CallBooked(int accepted, int rejected, int throttles, bool retried)
+        {
+            Interlocked.Add(ref _delivered, accepted);
+            Interlocked.Add(ref _rejected, rejected);
+            Interlocked.Add(ref _throttles, throttles);
+            if (retried)
+                Interlocked.Increment(ref _retries);
+            var meter = Meter;
+            if (meter is null)
+                return;
+            meter.Sent(accepted);
+            meter.Failed(rejected);
+            meter.Throttled(throttles);
+            if (retried)
+                meter.Retried();
+        }
+
+        /// <summary>Firehose records accepted in one call (packed or not): their count, bytes and billed units.</summary>
+        public void RecordsAccepted(long records, long bytes, long billedUnits)
+        {
+            Interlocked.Add(ref _records, records);
+            Interlocked.Add(ref _billedUnits, billedUnits);
+            Meter?.RecordsAccepted(bytes, billedUnits);
+        }
+
+        /// <summary>Events dropped to stay within the bounds, per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
+        public void QueueDropped(long[] byLevel)
+        {
+            long total = 0;
+            for (int i = 0; i < byLevel.Length && i < _queueDroppedByLevel.Length; i++)
+            {
+                if (byLevel[i] == 0)
+                    continue;
+                Interlocked.Add(ref _queueDroppedByLevel[i], byLevel[i]);
+                total += byLevel[i];
+            }
+            Meter?.Dropped(total);
+        }
+
+        /// <summary>An event NLog's full hand-over queue dropped; returns how many so far.</summary>
+        public long NLogQueueDropped() => Interlocked.Increment(ref _nlogQueueDropped);
+
+        public void LeftOut(int events)
+        {
+            Interlocked.Add(ref _leftOut, events);
+            Meter?.Dropped(events);
+        }
+
+        public void Truncated(int events)
+        {
+            Interlocked.Add(ref _truncated, events);
+            Meter?.Truncated(events);
+        }
+
+        public void Repaired(int events) => Interlocked.Add(ref _repaired, events);
+
+        public void Undelivered(long events) => Interlocked.Add(ref _undeliveredAtClose, events);
+
+        public void KeptOnDisk(long events) => Interlocked.Add(ref _keptOnDiskAtClose, events);
+    }
+}

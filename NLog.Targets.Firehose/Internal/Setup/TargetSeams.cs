@@ -1,0 +1,47 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using NLog.Targets.Firehose.Internal.Aws;
+
+namespace NLog.Targets.Firehose.Internal.Setup
+{
+    /// <summary>
+    /// What tests and benchmarks may change in a <see cref="FirehoseTarget"/> that users cannot: the client, the clock of
+    /// backoffs, the environment, and the target's internal sizes and periods. Read when the target initializes.
+    /// </summary>
+    internal sealed class TargetSeams
+    {
+        /// <summary>Makes the Firehose client for the endpoint in use; null: the real client over HTTP.</summary>
+        public Func<FirehoseEndpoint, IFirehoseClient>? ClientFactory { get; set; }
+
+        /// <summary>How a call slot waits out its backoff.</summary>
+        public Func<TimeSpan, CancellationToken, Task> Delay { get; set; } = (delay, token) => Task.Delay(delay, token);
+
+        /// <summary>The environment (AWS_REGION, AWS_ENDPOINT_URL_FIREHOSE, AWS_PROFILE…).</summary>
+        public Func<string, string?> GetEnvironmentVariable { get; set; } = Environment.GetEnvironmentVariable;
+
+        /// <summary>The AWS SDK's fallback region chain.</summary>
+        public Func<string?> SdkFallbackRegion { get; set; } = () => Amazon.Runtime.FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+
+        /// <summary>How long closing keeps delivering what the buffer holds.</summary>
+        public TimeSpan CloseDrain { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>The first pause of a stream after a persistent error.</summary>
+        public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>How often the target looks for a stopped hand-over (events waiting at two looks in a row, none taken).</summary>
+        public TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
+
+        /// <summary>Runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
+        public Action? BeforeHandOver { get; set; }
+
+        /// <summary>Events NLog hands over per write (NLog's BatchSize while the target runs; <c>batchSize</c> is the records per call).</summary>
+        public int HandOverBatch { get; set; } = 1_000;
+
+        /// <summary>
+        /// The most events NLog's own hand-over queue holds while the target runs (<c>queueLimit</c> bounds the target's
+        /// buffer): two hand-overs, so that memory stays within <c>maxQueueBytes</c> and little waits where exit loses it.
+        /// </summary>
+        public int HandOverQueueLimit { get; set; } = 2_000;
+    }
+}
