@@ -32,11 +32,10 @@ namespace NLog.Targets.Firehose
             Layout = CreateDefaultLayout();
             // Records per PutRecordBatch call: 500 is the service's per-call maximum.
             BatchSize = FirehoseLimits.MaxRecordsPerCall;
-            // Take events out of NLog's queue within 10 ms: long waits there let events survive into older GC generations
-            // (measured: 30-40 gen-2 collections per million events at 200 ms, 6 at 1 ms; at 10 ms as few as at 1 ms), and
-            // shorter ones make more, smaller hand-overs (at 1 ms, 2,200 hand-overs for a 500,000-event burst logged with the
-            // default layout and 8% more CPU than at 10 ms, which halves them). Calls fill up in the target's own buffer
-            // (lingerMilliseconds). Below NLog's 50 ms, where it starts holding back partial batches.
+            // Take events out of NLog's queue within 10 ms: long waits there let events survive into older GC generations,
+            // and shorter ones make more, smaller hand-overs, each with its own cost (README, "Performance and cost"). Calls
+            // fill up in the target's own buffer (lingerMilliseconds). Below NLog's 50 ms, where it starts holding back
+            // partial batches.
             TaskDelayMilliseconds = 10;
             // The target's own buffer holds up to this many events (and maxQueueBytes): a burst of 200,000 fits. NLog's own
             // hand-over queue in front of it is kept much smaller while the target runs (HandOverQueueLimit), so that memory

@@ -283,7 +283,7 @@ namespace NLog.Targets.Firehose.Tests
                         continue; // deleted meanwhile: its records were all delivered
                     }
                     int offset = 0;
-                    while (DiskJournal.TryReadFrame(content, ref offset, out _, out _, out _))
+                    while (JournalFrame.TryRead(content, ref offset, out _, out _, out _))
                         found++;
                 }
                 return found >= count;

@@ -1,7 +1,6 @@
 using System;
 using System.Threading;
 using NLog.Targets.Firehose.Internal.Durability;
-using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Internal.Buffering
 {

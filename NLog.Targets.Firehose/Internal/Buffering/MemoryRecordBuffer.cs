@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using NLog.Targets.Firehose.Internal.Diagnostics;
-using NLog.Targets.Firehose.Internal.Intake;
 
 namespace NLog.Targets.Firehose.Internal.Buffering
 {

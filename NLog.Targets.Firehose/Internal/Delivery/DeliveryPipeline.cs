@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.IO;
-using System.Net.Http;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -18,19 +16,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     /// flight (call slots). No task waits while there is nothing to do: a hand-over (<see cref="RecordsAdded"/>), a call's
     /// end and one timer (a linger's or a pause's end) each look whether a slot is free and a call is worth making, and
     /// start it (the oldest records of one stream, within the records-per-call and byte limits, taken from the buffer only
-    /// when the call starts, so everything waiting stays where the drop policy can reach it). After a call:
-    /// <list type="bullet">
-    /// <item>accepted records are done and never sent again; records refused for good are counted and reported;</item>
-    /// <item>records not accepted go back to the front of the buffer, so they lead the next call, topped up with fresh
-    /// ones;</item>
-    /// <item>a slot whose call made no progress (throttled, 5xx, network fault, every record failed) backs off
-    /// exponentially with full jitter before it is free again, as the AWS SDKs do per request, which lowers the request
-    /// rate while the records stay available to healthy slots; after a partly accepted call it waits only briefly, in
-    /// proportion to the share that failed; a fully accepted call ends every slot's backoff (the endpoint is healthy);</item>
-    /// <item>a stream that failed with an error retrying does not cure (missing stream, access denied, refused
-    /// credentials), or that made no progress for the retry time limit, pauses: no calls for 1 s, then 2 s, 4 s… up to a
-    /// cap (<see cref="CircuitBreaker"/>); its records are kept and flow as soon as a call succeeds.</item>
-    /// </list>
+    /// when the call starts, so everything waiting stays where the drop policy can reach it). After a call
+    /// (<see cref="CallOutcome"/>) accepted records are done, records refused for good are counted and said, the rest go
+    /// back to the front of the buffer. A slot whose call made no progress backs off exponentially with full jitter, as
+    /// the AWS SDKs do per request; after a partly accepted call it waits briefly, in proportion to the share that
+    /// failed; a fully accepted call ends every slot's backoff. Streams that keep failing pause (<see cref="CircuitBreaker"/>).
     /// After the buffer had to drop events, the next successful call adds one summary event.
     /// </summary>
     internal sealed class DeliveryPipeline
@@ -83,7 +73,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _timer = new Timer(OnTimer, null, Timeout.Infinite, Timeout.Infinite);
         }
 
-        /// <summary>Where the pipeline books its counts.</summary>
+        /// <summary>Where the pipeline books its counts (and through them the meter).</summary>
         public TargetStatistics Statistics => _statistics;
 
         /// <summary>
@@ -148,7 +138,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             finally
             {
                 _timer.Dispose();
-                CompleteIdleWaiters();
+                lock (_lock)
+                    CompleteIdleWaitersLocked();
             }
         }
 
@@ -225,7 +216,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             try
             {
                 string stream = call[0].Stream;
-                var wire = Pack(call, out var starts);
+                var wire = RecordPacker.PackCall(call, _settings.PackedRecordBytes, _settings.RecordsPerCall, out var starts, out var leftOver);
+                if (leftOver != null)
+                    _buffer.Return(leftOver); // what did not fit goes back at once
                 _statistics.CallMade();
                 CallOutcome outcome;
                 try
@@ -365,26 +358,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 _buffer.Add(summary, beyondBounds: true);
         }
 
-        /// <summary>
-        /// With record packing, packs the call's records into at most the records of one call; what does not fit goes
-        /// back to the buffer at once. Without, the records go as they are (starts is null).
-        /// </summary>
-        [MethodImpl(HotPath.Optimized)]
-        private List<BufferedRecord> Pack(List<BufferedRecord> call, out List<int>? starts)
-        {
-            starts = null;
-            if (_settings.PackedRecordBytes <= 0)
-                return call;
-            var packed = RecordPacker.Pack(call, _settings.PackedRecordBytes, _settings.RecordsPerCall, out var packedStarts, out int used);
-            if (used < call.Count)
-            {
-                _buffer.Return(call.GetRange(used, call.Count - used));
-                call.RemoveRange(used, call.Count - used);
-            }
-            starts = packedStarts;
-            return packed;
-        }
-
         /// <summary>One call and what became of its records (<paramref name="wire"/>: as sent, packed or not).</summary>
         private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, CancellationToken cancellationToken)
         {
@@ -394,11 +367,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             {
                 response = await _client.PutRecordBatchAsync(stream, wire, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (Measured(wire.Count, started) && CallOutcome.FromFailure(ex, records, cancellationToken) is CallOutcome failed)
+            catch (Exception ex) when (_statistics.CallEnded(wire.Count, started) && CallOutcome.FromFailure(ex, records, cancellationToken) is CallOutcome failed)
             {
                 return failed;
             }
-            Measured(wire.Count, started);
+            _statistics.CallEnded(wire.Count, started);
             return CallOutcome.FromResponse(records, wire, starts, response);
         }
 
@@ -413,12 +386,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             wake.TrySetResult(true);
         }
 
-        private void CompleteIdleWaiters()
-        {
-            lock (_lock)
-                CompleteIdleWaitersLocked();
-        }
-
         private void CompleteIdleWaitersLocked()
         {
             foreach (var waiter in _idleWaiters)
@@ -426,16 +393,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _idleWaiters.Clear();
         }
 
-        /// <summary>Records a call's latency in the meter; always true (also used in an exception filter).</summary>
-        private bool Measured(int records, long started)
-        {
-            _statistics.Meter?.Request(records, StopwatchSpan(Stopwatch.GetTimestamp() - started));
-            return true;
-        }
-
         private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-
-        private static TimeSpan StopwatchSpan(long ticks) => ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(ticks * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)) + 1);
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
     }

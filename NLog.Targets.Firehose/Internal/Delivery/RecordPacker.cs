@@ -72,6 +72,28 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             return packed;
         }
 
+        /// <summary>
+        /// A call's records as they go on the wire: with packing (<paramref name="packedBytes"/> &gt; 0) packed into at most
+        /// <paramref name="maxRecords"/> records, <paramref name="call"/> cut to the events that fit and the rest in
+        /// <paramref name="leftOver"/>; without, the records as they are (<paramref name="starts"/> null).
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        public static List<BufferedRecord> PackCall(List<BufferedRecord> call, int packedBytes, int maxRecords, out List<int>? starts, out List<BufferedRecord>? leftOver)
+        {
+            starts = null;
+            leftOver = null;
+            if (packedBytes <= 0)
+                return call;
+            var packed = Pack(call, packedBytes, maxRecords, out var packedStarts, out int used);
+            if (used < call.Count)
+            {
+                leftOver = call.GetRange(used, call.Count - used);
+                call.RemoveRange(used, call.Count - used);
+            }
+            starts = packedStarts;
+            return packed;
+        }
+
         /// <summary>Billed 5 KB units of a record of <paramref name="bytes"/> bytes.</summary>
         public static long BilledUnits(long bytes) => Math.Max(1, (bytes + BillingUnitBytes - 1) / BillingUnitBytes);
     }

@@ -104,6 +104,17 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         public void CallMade() => Interlocked.Increment(ref _calls);
 
+        /// <summary>
+        /// A call of <paramref name="records"/> that started at <paramref name="started"/> (a Stopwatch timestamp) ended:
+        /// its latency goes to the meter. Always true (also used in an exception filter).
+        /// </summary>
+        public bool CallEnded(int records, long started)
+        {
+            long ticks = System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            Meter?.Request(records, ticks <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(ticks * ((double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency)) + 1));
+            return true;
+        }
+
         /// <summary>A call's outcome: events accepted and refused for good, throttles, whether records go again.</summary>
         public void CallBooked(int accepted, int rejected, int throttles, bool retried)
         {

@@ -28,10 +28,6 @@ namespace NLog.Targets.Firehose.Internal.Durability
     /// </summary>
     internal sealed class DiskJournal : IDisposable
     {
-        internal const uint Magic = 0x31424846; // "FHB1"
-        private const int FrameHeader = 12;
-        private const int MaxPayload = FirehoseLimits.MaxRecordBytes + 1 + 2 + 256;
-
         private readonly object _lock = new object();
         private readonly string _directory;
         private readonly long _maxBytes;
@@ -114,18 +110,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
         {
             sequence ??= new RecordSequence();
             var records = new List<BufferedRecord>();
-            string[] files;
-            try
-            {
-                files = Directory.GetFiles(_directory, "*.seg");
-            }
-            catch (Exception ex) when (IsIoFailure(ex))
-            {
-                InternalLogger.Warn(ex, "{0}: could not list the buffer directory {1}", _name, _directory);
-                return records;
-            }
-            Array.Sort(files, StringComparer.Ordinal);
-            foreach (string file in files)
+            foreach (string file in JournalFiles.ListSegments(_directory, _name))
             {
                 string name = Path.GetFileNameWithoutExtension(file);
                 if (_current != null && name == _current.Name)
@@ -145,38 +130,18 @@ namespace NLog.Targets.Firehose.Internal.Durability
         private void RecoverSegment(string name, List<BufferedRecord> records, RecordSequence sequence)
         {
             string basePath = Path.Combine(_directory, name);
-            FileStream? lockFile = TryLock(basePath + ".lock");
+            FileStream? lockFile = JournalFiles.TryLock(basePath + ".lock");
             if (lockFile is null)
                 return; // a live process owns it
             if (!File.Exists(basePath + ".seg"))
             {
                 lockFile.Dispose();
-                TryDelete(basePath + ".lock");
+                JournalFiles.TryDelete(basePath + ".lock");
                 return; // another process finished it meanwhile
             }
 
-            var acked = ReadAcks(basePath + ".ack");
-            byte[] content = File.ReadAllBytes(basePath + ".seg");
-            var segment = new JournalSegment(name, basePath, lockFile) { Sealed = true, Length = content.Length };
-            int index = 0;
-            int offset = 0;
             int before = records.Count;
-            while (offset < content.Length)
-            {
-                if (!TryReadFrame(content, ref offset, out int level, out string? stream, out byte[]? data))
-                {
-                    InternalLogger.Warn("{0}: buffered segment {1}.seg has a torn or corrupt tail at byte {2} of {3} after {4} records; the rest is skipped",
-                        _name, basePath, offset, content.Length, index);
-                    break;
-                }
-                if (!acked.Contains(index))
-                {
-                    records.Add(new BufferedRecord(stream!, data!, level, sequence.Next()) { Segment = segment, Index = index });
-                    segment.Outstanding++;
-                }
-                index++;
-            }
-            segment.Count = index;
+            var segment = JournalFiles.ReadSegment(name, basePath, lockFile, records, sequence, _name);
 
             lock (_lock)
             {
@@ -213,7 +178,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                             DeleteSegment(full);
                         EnforceBound();
                     }
-                    int length = WriteFrame(_current.Data!, record);
+                    int length = JournalFrame.Write(_current.Data!, record);
                     record.Segment = _current;
                     record.Index = _current.Count++;
                     _current.Outstanding++;
@@ -246,7 +211,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                     {
                         if (segment.Acks is null)
                             segment.Acks = new FileStream(segment.BasePath + ".ack", FileMode.Append, FileAccess.Write, FileShare.Read);
-                        WriteInt(segment.Acks, record.Index);
+                        JournalFrame.WriteInt(segment.Acks, record.Index);
                     }
                     catch (Exception ex) when (IsIoFailure(ex))
                     {
@@ -300,19 +265,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                     return;
                 }
             }
-#if NET8_0_OR_GREATER
-            foreach (var handle in handles)
-            {
-                try
-                {
-                    RandomAccess.FlushToDisk(handle);
-                }
-                catch (Exception ex) when (ex is ObjectDisposedException || IsIoFailure(ex))
-                {
-                    // Closed meanwhile (its segment finished or rolled, and was forced then): nothing left to force.
-                }
-            }
-#endif
+            JournalFiles.ForceToDisk(handles);
         }
 
 #if NET8_0_OR_GREATER
@@ -334,9 +287,9 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 {
                     kept += segment.Outstanding;
                     segment.Deleted = segment.Outstanding == 0;
-                    CloseFiles(segment);
+                    JournalFiles.CloseFiles(segment);
                     if (segment.Deleted)
-                        DeleteFiles(segment);
+                        JournalFiles.DeleteFiles(segment);
                     else
                         segment.Lock?.Dispose();
                 }
@@ -360,8 +313,8 @@ namespace NLog.Targets.Firehose.Internal.Durability
             {
                 foreach (var segment in _segments)
                 {
-                    AbandonFile(segment.Data, segment.BasePath + ".seg");
-                    AbandonFile(segment.Acks, segment.BasePath + ".ack");
+                    JournalFiles.AbandonFile(segment.Data, segment.BasePath + ".seg");
+                    JournalFiles.AbandonFile(segment.Acks, segment.BasePath + ".ack");
                     segment.Data = null;
                     segment.Acks = null;
                     segment.Lock?.Dispose();
@@ -370,20 +323,6 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 _current = null;
                 _failed = true;
             }
-        }
-
-        /// <summary>
-        /// Closes a file as a kill would leave it: the length the operating system has (what a stat sees) is kept, and
-        /// the bytes the stream still buffered, which disposing it writes, are cut off again.
-        /// </summary>
-        private static void AbandonFile(FileStream? file, string path)
-        {
-            if (file is null)
-                return;
-            long onDisk = new FileInfo(path).Length;
-            file.Dispose();
-            using var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-            truncate.SetLength(onDisk);
         }
 
         private void Finish(JournalSegment segment)
@@ -416,7 +355,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
         {
             string name = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfffffff", System.Globalization.CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N");
             string basePath = Path.Combine(_directory, name);
-            var lockFile = TryLock(basePath + ".lock") ?? throw new IOException("could not lock " + basePath + ".lock");
+            var lockFile = JournalFiles.TryLock(basePath + ".lock") ?? throw new IOException("could not lock " + basePath + ".lock");
             var segment = new JournalSegment(name, basePath, lockFile)
             {
                 Data = new FileStream(basePath + ".seg", FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024),
@@ -430,31 +369,8 @@ namespace NLog.Targets.Firehose.Internal.Durability
             segment.Deleted = true;
             _segments.Remove(segment);
             _bytes -= segment.Length;
-            CloseFiles(segment);
-            DeleteFiles(segment);
-        }
-
-        private static void CloseFiles(JournalSegment segment)
-        {
-            try
-            {
-                segment.Data?.Dispose();
-                segment.Acks?.Dispose();
-            }
-            catch (IOException)
-            {
-                // flushing a failed disk: the files are abandoned anyway
-            }
-            segment.Data = null;
-            segment.Acks = null;
-        }
-
-        private static void DeleteFiles(JournalSegment segment)
-        {
-            TryDelete(segment.BasePath + ".seg");
-            TryDelete(segment.BasePath + ".ack");
-            segment.Lock?.Dispose();
-            TryDelete(segment.BasePath + ".lock");
+            JournalFiles.CloseFiles(segment);
+            JournalFiles.DeleteFiles(segment);
         }
 
         private void Fail(Exception ex, string what)
@@ -476,139 +392,6 @@ namespace NLog.Targets.Firehose.Internal.Durability
             }
         }
 
-        private static FileStream? TryLock(string path)
-        {
-            try
-            {
-                // FileShare.None is an exclusive lock: LockFileEx on Windows, flock on Unix; the kernel drops it when the process dies.
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return null;
-            }
-        }
-
-        private static void TryDelete(string path)
-        {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (IsIoFailure(ex))
-            {
-                InternalLogger.Debug(ex, "Could not delete {0}", path);
-            }
-        }
-
-        private static HashSet<int> ReadAcks(string path)
-        {
-            var acked = new HashSet<int>();
-            if (!File.Exists(path))
-                return acked;
-            byte[] content = File.ReadAllBytes(path);
-            for (int i = 0; i + 4 <= content.Length; i += 4)
-                acked.Add(BitConverter.ToInt32(content, i)); // a torn last entry is ignored: its record is sent again
-            return acked;
-        }
-
-        private static int WriteFrame(Stream stream, BufferedRecord record)
-        {
-            byte[] name = Encoding.UTF8.GetBytes(record.Stream);
-            int payload = 1 + 2 + name.Length + record.Data.Length;
-            var frame = new byte[FrameHeader + payload];
-            WriteUInt(frame, 0, Magic);
-            WriteUInt(frame, 4, (uint)payload);
-            frame[12] = (byte)record.Level;
-            frame[13] = (byte)(name.Length & 0xFF);
-            frame[14] = (byte)(name.Length >> 8);
-            Buffer.BlockCopy(name, 0, frame, 15, name.Length);
-            record.Data.Span.CopyTo(new Span<byte>(frame, 15 + name.Length, record.Data.Length));
-            WriteUInt(frame, 8, System.IO.Hashing.Crc32.HashToUInt32(new ReadOnlySpan<byte>(frame, FrameHeader, payload)));
-            stream.Write(frame, 0, frame.Length);
-            return frame.Length;
-        }
-
-        /// <summary>Reads one frame; false (offset at the bad frame) when what follows is not a whole, intact frame.</summary>
-        internal static bool TryReadFrame(byte[] content, ref int offset, out int level, out string? stream, out byte[]? data)
-        {
-            level = 0;
-            stream = null;
-            data = null;
-            if (content.Length - offset < FrameHeader || ReadUInt(content, offset) != Magic)
-                return false;
-            uint payload = ReadUInt(content, offset + 4);
-            if (payload < 3 || payload > MaxPayload || payload > content.Length - offset - FrameHeader)
-                return false;
-            var span = new ReadOnlySpan<byte>(content, offset + FrameHeader, (int)payload);
-            if (System.IO.Hashing.Crc32.HashToUInt32(span) != ReadUInt(content, offset + 8))
-                return false;
-            int nameLength = span[1] | (span[2] << 8);
-            if (3 + nameLength > payload)
-                return false;
-            level = span[0];
-            stream = Encoding.UTF8.GetString(content, offset + FrameHeader + 3, nameLength);
-            data = span.Slice(3 + nameLength).ToArray();
-            offset += FrameHeader + (int)payload;
-            return true;
-        }
-
-        private static void WriteInt(Stream stream, int value)
-        {
-            var bytes = new byte[4];
-            WriteUInt(bytes, 0, (uint)value);
-            stream.Write(bytes, 0, 4);
-        }
-
-        private static void WriteUInt(byte[] buffer, int offset, uint value)
-        {
-            buffer[offset] = (byte)value;
-            buffer[offset + 1] = (byte)(value >> 8);
-            buffer[offset + 2] = (byte)(value >> 16);
-            buffer[offset + 3] = (byte)(value >> 24);
-        }
-
-        private static uint ReadUInt(byte[] buffer, int offset)
-            => (uint)(buffer[offset] | (buffer[offset + 1] << 8) | (buffer[offset + 2] << 16) | (buffer[offset + 3] << 24));
-
-        private static bool IsIoFailure(Exception ex) => ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException;
-    }
-
-    /// <summary>One segment file of the durable buffer and what is known of its records.</summary>
-    internal sealed class JournalSegment
-    {
-        public JournalSegment(string name, string basePath, FileStream? lockFile)
-        {
-            Name = name;
-            BasePath = basePath;
-            Lock = lockFile;
-        }
-
-        public string Name { get; }
-
-        public string BasePath { get; }
-
-        public FileStream? Lock { get; }
-
-        public FileStream? Data { get; set; }
-
-        public FileStream? Acks { get; set; }
-
-        /// <summary>Records written.</summary>
-        public int Count { get; set; }
-
-        /// <summary>Records written and not done with.</summary>
-        public int Outstanding { get; set; }
-
-        public long Length { get; set; }
-
-        /// <summary>No more records are written to it; it is deleted once nothing is outstanding.</summary>
-        public bool Sealed { get; set; }
-
-        public bool Deleted { get; set; }
+        internal static bool IsIoFailure(Exception ex) => ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException;
     }
 }

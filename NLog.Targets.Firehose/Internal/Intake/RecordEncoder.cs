@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using NLog.Targets.Firehose.Internal.Aws;
+using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Intake
 {

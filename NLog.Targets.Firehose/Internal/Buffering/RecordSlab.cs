@@ -1,7 +1,7 @@
 using System;
 using System.Threading;
 
-namespace NLog.Targets.Firehose.Internal.Intake
+namespace NLog.Targets.Firehose.Internal.Buffering
 {
     /// <summary>
     /// Memory that events are encoded into, reused from one event to the next: a StringBuilder the event is rendered into, a char
@@ -116,7 +116,7 @@ namespace NLog.Targets.Firehose.Internal.Intake
     }
 }
 
-namespace NLog.Targets.Firehose.Internal.Intake
+namespace NLog.Targets.Firehose.Internal.Buffering
 {
     /// <summary>One array of a <see cref="RecordSlab"/> and how many hold it (the slab while writing, and its records).</summary>
     internal sealed class SlabBytes
