@@ -130,7 +130,8 @@ namespace NLog.Targets.Firehose.Tests
                         errors.Enqueue(ex);
                     }
                 }
-            }) { IsBackground = true }).ToList();
+            })
+            { IsBackground = true }).ToList();
             threads.ForEach(t => t.Start());
             for (int reload = 0; reload < 10; reload++)
             {

@@ -307,7 +307,7 @@ namespace NLog.Targets.Firehose.Tests
                 .LoadConfigurationFromXml("<nlog throwConfigExceptions='true'><targets><target type='KinesisFirehose' name='fh' deliveryStreamName='s' region='us-east-1' /></targets><rules><logger name='*' writeTo='fh' /></rules></nlog>");
             Assert.IsInstanceOfType<FirehoseTarget>(factory.Configuration!.FindTargetByName("fh"));
         }
-    
+
         [TestMethod]
         public void Sample_NlogConfigSample_LoadsWithDocumentedDefaults()
         {
@@ -341,7 +341,7 @@ namespace NLog.Targets.Firehose.Tests
             var ev = new LogEventInfo(LogLevel.Info, "x", "hi");
             Assert.AreEqual(defaults.Layout.Render(ev), target.Layout.Render(ev), "the sample's layout is the default layout");
         }
-    
+
         [TestMethod]
         public void Readme_EveryPublicOption_InOptionTable()
         {
