@@ -137,6 +137,14 @@ namespace NLog.Targets.Firehose
         public int PackedRecordBytes { get; set; } = FirehoseLimits.MaxRecordBytes;
 
         /// <summary>
+        /// Compress every packed record on its own (<see cref="RecordCompression.GZip"/>: one gzip member per record), so
+        /// Firehose ingests — and bills — a fraction of the bytes. Needs <see cref="RecordPacking"/>. For S3 destinations
+        /// with the stream's own compression off; every other destination would see gzip bytes.
+        /// </summary>
+        /// <remarks>Default: <see cref="RecordCompression.None"/></remarks>
+        public RecordCompression Compression { get; set; } = RecordCompression.None;
+
+        /// <summary>
         /// How long a PutRecordBatch call that is not full waits for more events. Fewer, fuller calls keep the per-stream
         /// request quota (1,000-2,000 requests/s, shared by every instance) free. <c>Flush()</c> and closing send at once.
         /// </summary>

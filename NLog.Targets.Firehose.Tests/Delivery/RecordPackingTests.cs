@@ -121,6 +121,91 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(300, target.Statistics.DeliveredEvents);
         }
 
+        private static string Gunzip(byte[] gzip)
+        {
+            using var input = new System.IO.Compression.GZipStream(new System.IO.MemoryStream(gzip), System.IO.Compression.CompressionMode.Decompress);
+            using var reader = new System.IO.StreamReader(input, Encoding.UTF8);
+            return reader.ReadToEnd();
+        }
+
+        [TestMethod]
+        public void Pack_GZip_EveryRecordOneGzipMemberOfItsEvents_ConcatenatedOneMultiMemberFile()
+        {
+            var records = Enumerable.Range(0, 25).Select(i => Record(i)).ToList();
+            records.Insert(12, Record(99, 5000)); // larger than the size: a member of its own, compressed too
+
+            var packed = RecordPacker.Pack(records, 1000, 500, out var starts, out int used, gzip: true);
+
+            Assert.AreEqual(26, used);
+            CollectionAssert.AreEqual(new[] { 0, 10, 12, 13, 23 }, starts);
+            for (int r = 0; r < packed.Count; r++)
+            {
+                byte[] data = packed[r].Data.ToArray();
+                Assert.IsTrue(data.Length > 18 && data[0] == 0x1f && data[1] == 0x8b, $"record {r} is a gzip member");
+                int end = r + 1 < starts.Count ? starts[r + 1] : records.Count;
+                string events = string.Concat(records.Skip(starts[r]).Take(end - starts[r]).Select(e => Encoding.UTF8.GetString(e.Data.ToArray())));
+                Assert.AreEqual(events, Gunzip(data), $"record {r} holds its events, in order");
+                Assert.IsFalse(packed[r].Pooled, "a compressed record owns its array");
+            }
+            byte[] objectBytes = packed.SelectMany(p => p.Data.ToArray()).ToArray(); // what Firehose writes to S3: the records concatenated
+            Assert.AreEqual(string.Concat(records.Select(r => Encoding.UTF8.GetString(r.Data.ToArray()))), Gunzip(objectBytes));
+        }
+
+        [TestMethod]
+        public void Target_GZip_RecordsGunzipToEveryEventOnce_IngestedBytesFewerThanEventBytes()
+        {
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.RecordPacking = true;
+            target.Compression = RecordCompression.GZip;
+            target.Layout = "${message}";
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Pack");
+                for (int i = 0; i < 20_000; i++)
+                    logger.Info("event " + i.ToString("D6") + " GET /api/orders/" + (i % 100) + " 200 " + new string('p', 100));
+                factory.Flush();
+            }
+
+            var lines = client.Calls.SelectMany(c => c.Records).SelectMany(r => Gunzip(r).Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            Assert.AreEqual(20_000, lines.Count);
+            Assert.AreEqual(20_000, lines.Distinct().Count());
+            Assert.AreEqual(20_000, target.Statistics.DeliveredEvents);
+            long sent = client.Calls.SelectMany(c => c.Records).Sum(r => (long)r.Length);
+            Assert.AreEqual(sent, target.Statistics.IngestedBytes, "the meter's bytes sent are the compressed bytes");
+            Assert.IsTrue(target.Statistics.EventBytes > 8 * sent, $"{target.Statistics.EventBytes} event bytes went as {sent} bytes");
+        }
+
+        [TestMethod]
+        public void Target_GZipRecordFails_ResentWholeAndOnlyIt()
+        {
+            var client = new RecordingClient();
+            client.Respond = (index, records) => Task.FromResult(index == 0
+                ? RecordingClient.PartialFailure(records.Length, new[] { records.Length - 1 })
+                : PutRecordBatchResult.AllAccepted(records.Length));
+            var target = Harness.Target(client);
+            target.RecordPacking = true;
+            target.PackedRecordBytes = 10 * 1024;
+            target.Compression = RecordCompression.GZip;
+            target.Layout = "${message}";
+            target.MaxConcurrentRequests = 1;
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Pack");
+                for (int i = 0; i < 300; i++)
+                    logger.Info("event " + i.ToString("D4") + new string('p', 90));
+                factory.Flush();
+            }
+
+            var calls = client.Calls;
+            string failed = Gunzip(calls[0].Records[^1]);
+            StringAssert.StartsWith(Gunzip(calls[1].Records[0]), failed, "the failed compressed record's events are resent whole, first");
+            var lines = calls.SelectMany(c => c.Records).SelectMany(r => Gunzip(r).Split('\n', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            Assert.AreEqual(300 + failed.Count(c => c == '\n'), lines.Count, "only the failed record's events were sent twice");
+            Assert.AreEqual(300, lines.Distinct().Count());
+            Assert.AreEqual(300, target.Statistics.DeliveredEvents);
+        }
+
         [TestMethod]
         public async Task StandIn_PackingUnderFaults_EveryEventOnceAndAtLeast20TimesFewerBilledUnits()
         {

@@ -127,6 +127,15 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "recordPacking needs appendNewLine");
 
             target = Valid();
+            target.Compression = RecordCompression.GZip; // without recordPacking
+            StringAssert.Contains(InitializeExpectingError(target).Message, "compression=\"GZip\" needs recordPacking=\"true\"");
+
+            target = Valid();
+            target.RecordPacking = true;
+            target.Compression = (RecordCompression)7;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "compression must be None or GZip");
+
+            target = Valid();
             target.LingerMilliseconds = -1;
             StringAssert.Contains(InitializeExpectingError(target).Message, "lingerMilliseconds");
 
@@ -279,6 +288,18 @@ namespace NLog.Targets.Firehose.Tests
   <rules><logger name='*' writeTo='fh' /></rules>
 </nlog>");
             Assert.IsTrue(factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!.RecordPacking);
+        }
+
+        [TestMethod]
+        public void Xml_CompressionGZip_Bound()
+        {
+            using var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml(@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app' region='us-east-1' recordPacking='true' compression='GZip' /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>");
+            Assert.AreEqual(RecordCompression.GZip, factory.Configuration!.FindTargetByName<FirehoseTarget>("fh")!.Compression);
         }
 
         [TestMethod]

@@ -22,8 +22,9 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// A record whose bytes may be part of a shared, pooled array: <paramref name="owner"/> (a <see cref="RecordSlab"/>'s),
         /// which the record holds a reference of until <see cref="Release"/> or <see cref="Detach"/>.
         /// </summary>
-        public BufferedRecord(string stream, ReadOnlyMemory<byte> data, int level, long sequence, SlabBytes? owner)
+        public BufferedRecord(string stream, ReadOnlyMemory<byte> data, int level, long sequence, SlabBytes? owner, bool pooled = false)
         {
+            Pooled = pooled;
             Stream = stream;
             Data = data;
             _owner = owner;
@@ -42,7 +43,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         public ReadOnlyMemory<byte> Data { get; private set; }
 
         /// <summary>Whether <see cref="Data"/> is a pooled array, returned when its one call is over (a packed record).</summary>
-        public bool Pooled { get; set; }
+        public bool Pooled { get; }
 
         /// <summary>Whether <see cref="Data"/> is part of an array other records share (see <see cref="Detach"/>).</summary>
         public bool Shared => Volatile.Read(ref _owner) != null;
@@ -56,10 +57,17 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         public long Sequence { get; }
 
         /// <summary>The durable buffer's segment holding the record until it is done with; null in memory-only mode.</summary>
-        public JournalSegment? Segment { get; set; }
+        public JournalSegment? Segment { get; private set; }
 
         /// <summary>The record's position in <see cref="Segment"/>.</summary>
-        public int Index { get; set; }
+        public int Index { get; private set; }
+
+        /// <summary>The durable buffer wrote the record at <paramref name="index"/> of <paramref name="segment"/> (null: done with, acknowledged).</summary>
+        public void InJournal(JournalSegment? segment, int index)
+        {
+            Segment = segment;
+            Index = index;
+        }
 
         /// <summary>What the record counts against the byte bound.</summary>
         public long Cost => Data.Length + Overhead;

@@ -20,16 +20,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
 
         public DateTime LastUtc { get; }
 
-        public long Total
-        {
-            get
-            {
-                long total = 0;
-                foreach (long n in ByLevel)
-                    total += n;
-                return total;
-            }
-        }
+        public long Total => LevelCounts.Total(ByLevel);
     }
 
     /// <summary>
@@ -82,10 +73,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         {
             lock (_lock)
             {
-                long total = 0;
-                foreach (long n in _sinceReport)
-                    total += n;
-                if (total == 0)
+                if (LevelCounts.Total(_sinceReport) == 0)
                     return null;
                 var report = new DropReport((long[])_sinceReport.Clone(), _firstUtc, _lastUtc);
                 Array.Clear(_sinceReport, 0, _sinceReport.Length);

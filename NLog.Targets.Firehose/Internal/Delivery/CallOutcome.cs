@@ -51,6 +51,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
 
         public long BilledUnits { get; private set; }
 
+        /// <summary>The accepted events' own bytes (before packing's compression, if any).</summary>
+        public long AcceptedEventBytes { get; private set; }
+
         /// <summary>Nothing accepted; everything goes again (throttling, 5xx, a network fault, the target closing).</summary>
         public static CallOutcome NothingAccepted(List<BufferedRecord> records, string code, string? message, int throttles) =>
             new CallOutcome(0) { Retry = records, Code = code, Message = message, Throttles = throttles };
@@ -104,7 +107,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     outcome.AcceptedBytes += wire[i].Data.Length;
                     outcome.BilledUnits += RecordPacker.BilledUnits(wire[i].Data.Length);
                     for (int k = first; k < end; k++)
+                    {
                         outcome.Accepted.Add(records[k]);
+                        outcome.AcceptedEventBytes += records[k].Data.Length;
+                    }
                     continue;
                 }
                 var kind = ErrorClassifier.ClassifyRecord(code);

@@ -216,7 +216,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             try
             {
                 string stream = call[0].Stream;
-                var wire = RecordPacker.PackCall(call, _settings.PackedRecordBytes, _settings.RecordsPerCall, out var starts, out var leftOver);
+                var wire = RecordPacker.PackCall(call, _settings.PackedRecordBytes, _settings.RecordsPerCall, out var starts, out var leftOver, _settings.GZip);
                 if (leftOver != null)
                     _buffer.Return(leftOver); // what did not fit goes back at once
                 _statistics.CallMade();
@@ -278,7 +278,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _buffer.Complete(outcome.Rejected);
             _statistics.CallBooked(outcome.Accepted.Count, outcome.Rejected.Count, outcome.Throttles, outcome.Retry != null);
             if (outcome.AcceptedRecords > 0)
-                _statistics.RecordsAccepted(outcome.AcceptedRecords, outcome.AcceptedBytes, outcome.BilledUnits);
+                _statistics.RecordsAccepted(outcome.AcceptedRecords, outcome.AcceptedBytes, outcome.BilledUnits, outcome.AcceptedEventBytes);
             if (outcome.Rejected.Count > 0)
             {
                 InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
@@ -351,8 +351,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             var report = _buffer.Drops.TakeReport();
             if (report is null)
                 return;
-            InternalLogger.Warn("{0}: dropped {1} events (Trace {2}, Debug {3}, Info {4}, Warn {5}, Error {6}, Fatal {7}) between {8:o} and {9:o} to stay within the queue bounds",
-                _name, report.Total, report.ByLevel[0], report.ByLevel[1], report.ByLevel[2], report.ByLevel[3], report.ByLevel[4], report.ByLevel[5], report.FirstUtc, report.LastUtc);
+            InternalLogger.Warn("{0}: dropped {1} events ({2}) between {3:o} and {4:o} to stay within the queue bounds",
+                _name, report.Total, LevelCounts.Describe(report.ByLevel), report.FirstUtc, report.LastUtc);
             var summary = _summary?.Invoke(stream, report);
             if (summary != null)
                 _buffer.Add(summary, beyondBounds: true);

@@ -32,6 +32,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <summary>Record packing: the size of a packed record; 0 sends one event per record.</summary>
         public int PackedRecordBytes { get; set; }
 
+        /// <summary>With packing: every packed record is one gzip member.</summary>
+        public bool GZip { get; set; }
+
         /// <summary>Where the counts go (and through it the meter).</summary>
         public TargetStatistics Statistics { get; set; } = new TargetStatistics();
 

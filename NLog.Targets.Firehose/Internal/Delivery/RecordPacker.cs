@@ -1,7 +1,10 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Delivery
@@ -9,7 +12,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     /// <summary>
     /// Record packing: many newline-delimited events in one Firehose record, for destinations that split records by
     /// line (S3). Consecutive records are concatenated, in order, up to a size; an event is never split, and a record
-    /// that alone fills the size goes as it is.
+    /// that alone fills the size goes as it is. With gzip every record on the wire is one complete gzip member of its
+    /// events, so the objects Firehose writes to S3 (records concatenated) are valid multi-member gzip files.
     /// </summary>
     internal static class RecordPacker
     {
@@ -34,7 +38,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <paramref name="maxRecords"/> are left out: <paramref name="used"/> says how many were packed.
         /// </summary>
         [MethodImpl(HotPath.Optimized)]
-        public static List<BufferedRecord> Pack(IReadOnlyList<BufferedRecord> records, int packedBytes, int maxRecords, out List<int> starts, out int used)
+        public static List<BufferedRecord> Pack(IReadOnlyList<BufferedRecord> records, int packedBytes, int maxRecords, out List<int> starts, out int used, bool gzip = false)
         {
             var packed = new List<BufferedRecord>();
             starts = new List<int>();
@@ -52,6 +56,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     i++;
                 }
                 starts.Add(first);
+                if (gzip)
+                {
+                    packed.Add(Compress(records, first, i, bytes, level));
+                    continue;
+                }
                 if (i - first == 1)
                 {
                     packed.Add(records[first]);
@@ -66,7 +75,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     part.Span.CopyTo(data.AsSpan(offset));
                     offset += part.Length;
                 }
-                packed.Add(new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(data, 0, offset), level, records[first].Sequence, owner: null) { Pooled = true });
+                packed.Add(new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(data, 0, offset), level, records[first].Sequence, owner: null, pooled: true));
             }
             used = i;
             return packed;
@@ -78,13 +87,13 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <paramref name="leftOver"/>; without, the records as they are (<paramref name="starts"/> null).
         /// </summary>
         [MethodImpl(HotPath.Optimized)]
-        public static List<BufferedRecord> PackCall(List<BufferedRecord> call, int packedBytes, int maxRecords, out List<int>? starts, out List<BufferedRecord>? leftOver)
+        public static List<BufferedRecord> PackCall(List<BufferedRecord> call, int packedBytes, int maxRecords, out List<int>? starts, out List<BufferedRecord>? leftOver, bool gzip = false)
         {
             starts = null;
             leftOver = null;
             if (packedBytes <= 0)
                 return call;
-            var packed = Pack(call, packedBytes, maxRecords, out var packedStarts, out int used);
+            var packed = Pack(call, packedBytes, maxRecords, out var packedStarts, out int used, gzip);
             if (used < call.Count)
             {
                 leftOver = call.GetRange(used, call.Count - used);
@@ -92,6 +101,27 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             }
             starts = packedStarts;
             return packed;
+        }
+
+        /// <summary>
+        /// One gzip member of <paramref name="records"/>[<paramref name="first"/>..<paramref name="end"/>) (fastest level:
+        /// log lines repeat their keys and values, and the level costs a fraction of the CPU of the best one).
+        /// </summary>
+        private static BufferedRecord Compress(IReadOnlyList<BufferedRecord> records, int first, int end, long rawBytes, int level)
+        {
+            var output = new MemoryStream((int)Math.Min(int.MaxValue, rawBytes / 4 + 64));
+            using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                for (int k = first; k < end; k++)
+                {
+                    var data = records[k].Data;
+                    if (MemoryMarshal.TryGetArray(data, out var segment))
+                        gzip.Write(segment.Array!, segment.Offset, segment.Count);
+                    else
+                        gzip.Write(data.ToArray(), 0, data.Length);
+                }
+            }
+            return new BufferedRecord(records[first].Stream, new ReadOnlyMemory<byte>(output.GetBuffer(), 0, (int)output.Length), level, records[first].Sequence, owner: null);
         }
 
         /// <summary>Billed 5 KB units of a record of <paramref name="bytes"/> bytes.</summary>

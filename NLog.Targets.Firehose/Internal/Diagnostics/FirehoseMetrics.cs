@@ -23,7 +23,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private static readonly Counter<long> Requests = Meter.CreateCounter<long>("nlog.firehose.requests", "{request}", "PutRecordBatch calls made");
         private static readonly Counter<long> Retries = Meter.CreateCounter<long>("nlog.firehose.retries", "{request}", "Calls whose records, some or all, had to be sent again");
         private static readonly Counter<long> Throttles = Meter.CreateCounter<long>("nlog.firehose.throttles", "{throttle}", "Throttled calls and records");
-        private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("nlog.firehose.bytes.sent", "By", "Record bytes Firehose accepted");
+        private static readonly Counter<long> BytesSent = Meter.CreateCounter<long>("nlog.firehose.bytes.sent", "By", "Record bytes Firehose accepted (as ingested: after compression, when on)");
+        private static readonly Counter<long> EventBytes = Meter.CreateCounter<long>("nlog.firehose.bytes.uncompressed", "By", "The accepted events' own bytes, before compression (equal to nlog.firehose.bytes.sent without compression)");
         private static readonly Counter<long> BilledUnits = Meter.CreateCounter<long>("nlog.firehose.billed_units", "{5KB}", "Estimated billed 5 KB units: each accepted record rounded up to 5,120 bytes");
         private static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("nlog.firehose.request.duration", "ms", "PutRecordBatch call latency, retries inside the client included");
         private static readonly Histogram<int> RecordsPerCall = Meter.CreateHistogram<int>("nlog.firehose.records_per_call", "{record}", "Records in a PutRecordBatch call");
@@ -75,11 +76,12 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             Latency.Record(latency.TotalMilliseconds, _tag);
         }
 
-        /// <summary>Records Firehose accepted in one call (packed or not): their bytes and billed units.</summary>
-        public void RecordsAccepted(long bytes, long billedUnits)
+        /// <summary>Records Firehose accepted in one call (packed or not): their bytes, billed units, and their events' bytes before compression.</summary>
+        public void RecordsAccepted(long bytes, long billedUnits, long eventBytes)
         {
             BytesSent.Add(bytes, _tag);
             BilledUnits.Add(billedUnits, _tag);
+            EventBytes.Add(eventBytes, _tag);
         }
 
         private void Add(Counter<long> counter, long value)

@@ -20,6 +20,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private long _rejected;
         private long _records;
         private long _billedUnits;
+        private long _ingestedBytes;
+        private long _eventBytes;
         private long _retries;
         private long _throttles;
         private long _nlogQueueDropped;
@@ -133,13 +135,24 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 meter.Retried();
         }
 
-        /// <summary>Firehose records accepted in one call (packed or not): their count, bytes and billed units.</summary>
-        public void RecordsAccepted(long records, long bytes, long billedUnits)
+        /// <summary>
+        /// Firehose records accepted in one call (packed or not): their count, bytes as ingested, billed units, and the
+        /// bytes of their events before compression.
+        /// </summary>
+        public void RecordsAccepted(long records, long bytes, long billedUnits, long eventBytes)
         {
             Interlocked.Add(ref _records, records);
             Interlocked.Add(ref _billedUnits, billedUnits);
-            Meter?.RecordsAccepted(bytes, billedUnits);
+            Interlocked.Add(ref _ingestedBytes, bytes);
+            Interlocked.Add(ref _eventBytes, eventBytes);
+            Meter?.RecordsAccepted(bytes, billedUnits, eventBytes);
         }
+
+        /// <summary>Bytes Firehose ingested (after compression, when on).</summary>
+        public long IngestedBytes => Interlocked.Read(ref _ingestedBytes);
+
+        /// <summary>The accepted events' own bytes, before compression.</summary>
+        public long EventBytes => Interlocked.Read(ref _eventBytes);
 
         /// <summary>Events dropped to stay within the bounds, per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
         public void QueueDropped(long[] byLevel)

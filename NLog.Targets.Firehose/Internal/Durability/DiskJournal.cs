@@ -179,8 +179,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                         EnforceBound();
                     }
                     int length = JournalFrame.Write(_current.Data!, record);
-                    record.Segment = _current;
-                    record.Index = _current.Count++;
+                    record.InJournal(_current, _current.Count++);
                     _current.Outstanding++;
                     _current.Length += length;
                     _bytes += length;
@@ -206,12 +205,13 @@ namespace NLog.Targets.Firehose.Internal.Durability
                     var segment = record.Segment;
                     if (segment is null || segment.Deleted)
                         continue;
-                    record.Segment = null;
+                    int index = record.Index;
+                    record.InJournal(null, index); // done with: acknowledged once
                     try
                     {
                         if (segment.Acks is null)
                             segment.Acks = new FileStream(segment.BasePath + ".ack", FileMode.Append, FileAccess.Write, FileShare.Read);
-                        JournalFrame.WriteInt(segment.Acks, record.Index);
+                        JournalFrame.WriteInt(segment.Acks, index);
                     }
                     catch (Exception ex) when (IsIoFailure(ex))
                     {

@@ -99,7 +99,9 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 }
                 if (!acked.Contains(index))
                 {
-                    records.Add(new Buffering.BufferedRecord(stream!, data!, level, sequence.Next()) { Segment = segment, Index = index });
+                    var record = new Buffering.BufferedRecord(stream!, data!, level, sequence.Next());
+                    record.InJournal(segment, index);
+                    records.Add(record);
                     segment.Outstanding++;
                 }
                 index++;

@@ -2,6 +2,7 @@ using System;
 using NLog.Common;
 using NLog.Layouts;
 using NLog.Targets.Firehose.Internal.Buffering;
+using NLog.Targets.Firehose.Internal.Diagnostics;
 
 namespace NLog.Targets.Firehose.Internal.Intake
 {
@@ -11,7 +12,6 @@ namespace NLog.Targets.Firehose.Internal.Intake
     /// </summary>
     internal sealed class DropSummary
     {
-        private static readonly string[] LevelNames = { "Trace", "Debug", "Info", "Warn", "Error", "Fatal" };
         private readonly Layout _layout;
         private readonly RecordEncoder _encoder;
         private readonly RecordSequence _sequence;
@@ -29,10 +29,10 @@ namespace NLog.Targets.Firehose.Internal.Intake
         public BufferedRecord? Render(string stream, DropReport report)
         {
             var summary = new LogEventInfo(LogLevel.Warn, "NLog.Targets.Firehose",
-                $"NLog.Targets.Firehose dropped {report.Total} log events between {report.FirstUtc:o} and {report.LastUtc:o} to stay within its queue bounds (Trace {report.ByLevel[0]}, Debug {report.ByLevel[1]}, Info {report.ByLevel[2]}, Warn {report.ByLevel[3]}, Error {report.ByLevel[4]}, Fatal {report.ByLevel[5]})");
+                $"NLog.Targets.Firehose dropped {report.Total} log events between {report.FirstUtc:o} and {report.LastUtc:o} to stay within its queue bounds ({LevelCounts.Describe(report.ByLevel)})");
             summary.Properties["droppedEvents"] = report.Total;
-            for (int i = 0; i < LevelNames.Length; i++)
-                summary.Properties["dropped" + LevelNames[i]] = report.ByLevel[i];
+            for (int i = 0; i < report.ByLevel.Length; i++)
+                summary.Properties["dropped" + LevelCounts.Name(i)] = report.ByLevel[i];
             summary.Properties["droppedFrom"] = report.FirstUtc;
             summary.Properties["droppedUntil"] = report.LastUtc;
             try

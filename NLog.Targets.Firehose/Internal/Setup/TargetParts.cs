@@ -64,6 +64,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 PauseMax = TimeSpan.FromSeconds(target.MaxPauseSeconds),
                 Where = "region " + Endpoint.SigningRegion,
                 PackedRecordBytes = target.RecordPacking ? target.PackedRecordBytes : 0,
+                GZip = target.RecordPacking && target.Compression == RecordCompression.GZip,
                 Statistics = statistics,
                 Linger = TimeSpan.FromMilliseconds(target.LingerMilliseconds),
                 Name = _name,
@@ -152,7 +153,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             Pipeline.Stop(_seams.CloseDrain);
             var journal = Interlocked.Exchange(ref _journal, null);
             var lost = Buffer.DropAllQueued();
-            long total = Sum(lost);
+            long total = LevelCounts.Total(lost);
             long kept = journal?.Close() ?? 0;
             if (kept > 0)
             {
@@ -164,8 +165,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             if (total > 0)
             {
                 _statistics.Undelivered(total);
-                InternalLogger.Error("{0}: closing with {1} events not delivered (Trace {2}, Debug {3}, Info {4}, Warn {5}, Error {6}, Fatal {7}); they are lost",
-                    _name, total, lost[0], lost[1], lost[2], lost[3], lost[4], lost[5]);
+                InternalLogger.Error("{0}: closing with {1} events not delivered ({2}); they are lost", _name, total, LevelCounts.Describe(lost));
             }
             _statistics.ReportTo(null);
             _meter.Stop();
@@ -237,18 +237,10 @@ namespace NLog.Targets.Firehose.Internal.Setup
             if (records > 0)
             {
                 var held = Buffer.QueuedByLevel(); // not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
-                InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; queued: Trace {3}, Debug {4}, Info {5}, Warn {6}, Error {7}, Fatal {8}) were not delivered within {9:0.#} s; {10}",
-                    _name, records, bytes / 1048576.0, held[0], held[1], held[2], held[3], held[4], held[5], _seams.CloseDrain.TotalSeconds,
+                InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; queued: {3}) were not delivered within {4:0.#} s; {5}",
+                    _name, records, bytes / 1048576.0, LevelCounts.Describe(held), _seams.CloseDrain.TotalSeconds,
                     journal != null ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
             }
-        }
-
-        private static long Sum(long[] values)
-        {
-            long sum = 0;
-            foreach (long value in values)
-                sum += value;
-            return sum;
         }
     }
 }
