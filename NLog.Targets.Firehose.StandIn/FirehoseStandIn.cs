@@ -47,6 +47,19 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     private readonly TaskCompletionSource _firstDescribe = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, (string Status, string Type)> _streamStates = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _violations = new();
+    private readonly ConcurrentDictionary<string, QuotaWindow> _quotaWindows = new(StringComparer.Ordinal);
+    private long _quotaRefused;
+
+    /// <summary>Records refused so far because they were over the stream's quota (<see cref="StandInFaults.QuotaRecordsPerSecond"/>).</summary>
+    public long QuotaRefusedRecords => Interlocked.Read(ref _quotaRefused);
+
+    /// <summary>A stream's use of its quota in the current second.</summary>
+    private sealed class QuotaWindow
+    {
+        public long Second;
+        public long Records;
+        public long Bytes;
+    }
     private readonly ConcurrentQueue<CallRecord> _calls = new();
     private readonly ConcurrentQueue<string> _signingRegions = new();
     private readonly Random _random;
@@ -388,9 +401,35 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             writer.WriteStartObject();
             var entries = new List<bool>(records.Count);
             stored = entries;
+            int quotaRecords = faults.QuotaRecordsPerSecond;
+            long quotaBytes = faults.QuotaBytesPerSecond;
+            var window = quotaRecords > 0 || quotaBytes > 0 ? _quotaWindows.GetOrAdd(stream, _ => new QuotaWindow()) : null;
             foreach (var record in records)
             {
                 bool fail = Chance(faults.FailedRecordRate);
+                if (!fail && window != null)
+                {
+                    lock (window)
+                    {
+                        long second = DateTime.UtcNow.Ticks / TimeSpan.TicksPerSecond;
+                        if (window.Second != second)
+                        {
+                            window.Second = second;
+                            window.Records = 0;
+                            window.Bytes = 0;
+                        }
+                        if ((quotaRecords > 0 && window.Records + 1 > quotaRecords) || (quotaBytes > 0 && window.Bytes + record.Length > quotaBytes))
+                        {
+                            fail = true;
+                            Interlocked.Increment(ref _quotaRefused);
+                        }
+                        else
+                        {
+                            window.Records++;
+                            window.Bytes += record.Length;
+                        }
+                    }
+                }
                 if (fail)
                     failed++;
                 else

@@ -38,6 +38,16 @@ public sealed class StandInFaults
     /// <summary>Until this time (UTC) every call is answered with HTTP 503 (an outage).</summary>
     public DateTime OutageUntilUtc { get; set; }
 
+    /// <summary>
+    /// A delivery stream's quota, as Firehose enforces it: records per second (0: none). Records over it in the current
+    /// second are answered with a per-record <c>ServiceUnavailableException</c> "Slow down." inside a 200. Change it at
+    /// any time (a quota raised or lowered while the application runs).
+    /// </summary>
+    public int QuotaRecordsPerSecond { get; set; }
+
+    /// <summary>The same for record bytes per second (0: none).</summary>
+    public long QuotaBytesPerSecond { get; set; }
+
     /// <summary>The stand-in's clock runs this far from the machine's: signatures outside ±5 min of it are rejected.</summary>
     public TimeSpan ClockOffset { get; set; }
 
@@ -48,6 +58,8 @@ public sealed class StandInFaults
     public void Clear()
     {
         ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = SlowAfterProcessingRate = 0;
+        QuotaRecordsPerSecond = 0;
+        QuotaBytesPerSecond = 0;
         SlowAfterProcessingDelay = TimeSpan.Zero;
         ResponseDelay = TimeSpan.Zero;
         Hold = null;

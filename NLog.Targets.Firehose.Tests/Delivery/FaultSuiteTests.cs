@@ -25,6 +25,7 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("dropped connections before processing")]
         [DataRow("dropped connections after processing")]
         [DataRow("long outage")]
+        [DataRow("stream quota")]
         public async Task Fault_EveryEventDeliveredDuplicatesExactlyTheAmbiguousCallsNothingDropped(string fault)
         {
             await using var standIn = await FirehoseStandIn.StartAsync(seed: fault.Sum(c => c));
@@ -47,6 +48,7 @@ namespace NLog.Targets.Firehose.Tests
                 case "dropped connections before processing": faults.DropConnectionRate = 0.3; break;
                 case "dropped connections after processing": faults.DropAfterProcessingRate = 0.2; break;
                 case "long outage": faults.BeginOutage(TimeSpan.FromSeconds(4)); break;
+                case "stream quota": faults.QuotaRecordsPerSecond = 5_000; break; // 20,000 events: at least 4 s at the quota
                 default: Assert.Fail("unknown fault " + fault); break;
             }
 
@@ -69,6 +71,8 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(0, target.Statistics.QueueDroppedEvents + target.Statistics.DroppedEvents + target.Statistics.UndeliveredAtClose + target.Statistics.RejectedEvents, $"{fault}: nothing dropped");
             if (fault.Contains("after processing", StringComparison.Ordinal))
                 Assert.IsTrue(standIn.RecordsStoredThenDropped > 0, $"{fault}: the ambiguous fault happened");
+            if (fault == "stream quota")
+                Assert.IsTrue(standIn.QuotaRefusedRecords > 0, $"{fault}: records over the quota were refused");
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
         }
     }

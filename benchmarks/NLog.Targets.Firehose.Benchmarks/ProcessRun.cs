@@ -24,7 +24,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// the logging loop ends: the steady state, after the runtime has compiled the code it runs); <c>warm=N</c> (N events
     /// logged and flushed before the measured ones, which are then measured alone: a burst in a process that has already
     /// sent, so without the one-time compiling of start-up; they arrive too); any FirehoseTarget option by its property name,
-    /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>.</item>
+    /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>; <c>quota=N</c> / <c>quotabytes=N</c> (the stand-in
+    /// refuses records over N records or bytes per second, as Firehose's quota does; prints <c>quota_refused</c>);
+    /// <c>flush=1</c> (a flush of up to 5 minutes after the logging loop, timed as <c>delivered_s</c>).</item>
     /// </list>
     /// </summary>
     internal static class ProcessRun
@@ -48,6 +50,10 @@ namespace NLog.Targets.Firehose.Benchmarks
             var options = Options(args, 2);
             if (options.TryGetValue("outage", out var outage) && outage == "1")
                 standIn.Command("outage");
+            bool quota = options.TryGetValue("quota", out var quotaRecords) | options.TryGetValue("quotabytes", out var quotaBytes);
+            long refusedBefore = quota ? standIn.QuotaRefused() : 0;
+            if (quota)
+                standIn.Command($"quota {quotaRecords ?? "0"} {quotaBytes ?? "0"}");
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
             start.ArgumentList.Add(typeof(ProcessRun).Assembly.Location);
             start.ArgumentList.Add("app");
@@ -61,9 +67,10 @@ namespace NLog.Targets.Firehose.Benchmarks
                 app.WaitForExit();
             }
             var (events, distinct) = standIn.TakeDistinctCount();
-            if (outage == "1")
+            if (outage == "1" || quota)
                 standIn.Command("clear");
-            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}");
+            string refused = quota ? FormattableString.Invariant($" quota_refused={standIn.QuotaRefused() - refusedBefore}") : string.Empty;
+            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused}");
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string part in line.Split(' '))
             {
@@ -153,6 +160,12 @@ namespace NLog.Targets.Firehose.Benchmarks
             var logged = clock.Elapsed;
             process.Refresh();
             var cpuLogged = process.TotalProcessorTime;
+            string flushed = string.Empty;
+            if (options.TryGetValue("flush", out var flush) && flush == "1")
+            {
+                LogManager.Flush(TimeSpan.FromMinutes(5)); // every event delivered (a throttled stream: at its quota's pace)
+                flushed = FormattableString.Invariant($" delivered_s={clock.Elapsed.TotalSeconds:0.00}");
+            }
             string steady = warmEvents < 0 ? string.Empty : FormattableString.Invariant(
                 $" steady_cpu_ms_per_s={(cpuLogged - cpuWarm).TotalMilliseconds / (logged.TotalSeconds - warmAt):0.0} steady_us_per_event={(cpuLogged - cpuWarm).TotalMilliseconds * 1000 / (count - warmEvents):0.00}");
             LogManager.Shutdown();
@@ -162,7 +175,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             string counts = firehose is null ? string.Empty
                 : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} calls={firehose.Statistics.Calls}";
             output.WriteLine(FormattableString.Invariant(
-                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
+                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }
 
         private static JsonLayout AgnosticLayout()

@@ -50,6 +50,13 @@ namespace NLog.Targets.Firehose.Benchmarks
             return (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        /// <summary>Records refused so far for being over the stream's quota.</summary>
+        public long QuotaRefused()
+        {
+            _process.StandardInput.WriteLine("refused");
+            return long.Parse(_process.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         /// <summary>Events stored since the last call.</summary>
         public long TakeCount()
         {
@@ -75,6 +82,22 @@ namespace NLog.Targets.Firehose.Benchmarks
             string? line;
             while ((line = input.ReadLine()) != null)
             {
+                if (line.StartsWith("quota ", StringComparison.Ordinal))
+                {
+                    // quota RECORDS_PER_SECOND [BYTES_PER_SECOND]: the stream's quota (0: none), changeable mid-run
+                    string[] parts = line.Split(' ');
+                    standIn.Faults.QuotaRecordsPerSecond = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                    standIn.Faults.QuotaBytesPerSecond = parts.Length > 2 ? long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) : 0;
+                    output.WriteLine("ok");
+                    output.Flush();
+                    continue;
+                }
+                if (line == "refused")
+                {
+                    output.WriteLine(standIn.QuotaRefusedRecords.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    output.Flush();
+                    continue;
+                }
                 if (line == "outage" || line == "clear")
                 {
                     if (line == "outage")
