@@ -38,6 +38,17 @@ namespace NLog.Targets.Firehose.Tests
         };
 
         [TestMethod]
+        [DataRow("2015-08-30T12:36:00")]
+        [DataRow("2026-01-02T03:04:05")]
+        [DataRow("0999-12-31T23:59:59")]
+        [DataRow("9999-12-31T23:59:59")]
+        public void AmzDate_IsTheIsoBasicFormat(string iso)
+        {
+            var utc = DateTime.Parse(iso, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+            Assert.AreEqual(utc.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture), SigV4Signer.AmzDate(utc));
+        }
+
+        [TestMethod]
         public void ReferenceSigner_AwsPublishedExamples_ReproducesTheirSignatures()
         {
             // AWS SigV4 test suite, case "get-vanilla-query-order-key-case" (docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html):

@@ -142,6 +142,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
                 using var request = await CreateSignedRequestAsync(body, length, amzTarget, credentials).ConfigureAwait(false);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                if (response.StatusCode == System.Net.HttpStatusCode.OK)
+                    return (200, responseBody, null, null, null); // the headers matter only to an error (and parsing them costs every call)
                 string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
                 string? requestId = response.Headers.TryGetValues("x-amzn-RequestId", out var ids) ? ids.FirstOrDefault() : null;
                 return ((int)response.StatusCode, responseBody, errorType, requestId, response.Headers.Date);
