@@ -146,6 +146,25 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void HeldByLevel_CountsRecordsInFlightUntilCompleted()
+        {
+            // SIGTERM reported the queued records by level, leaving out those in flight: the levels summed to less than the total.
+            var buffer = Buffer();
+            buffer.Add(Record(LogLevel.Info));
+            buffer.Add(Record(LogLevel.Info));
+            buffer.Add(Record(LogLevel.Error));
+
+            var call = buffer.TakeCall(None, 2, int.MaxValue);
+            Assert.AreEqual(2, buffer.HeldByLevel()[LogLevel.Info.Ordinal], "in flight, still held");
+            buffer.Return(call.GetRange(1, 1));
+            buffer.Complete(call.GetRange(0, 1));
+            var held = buffer.HeldByLevel();
+            Assert.AreEqual(1, held[LogLevel.Info.Ordinal]);
+            Assert.AreEqual(1, held[LogLevel.Error.Ordinal]);
+            Assert.AreEqual(buffer.Size.Records, held.Sum());
+        }
+
+        [TestMethod]
         public void DropAllQueued_CountsPerLevelAndEmpties()
         {
             var buffer = Buffer();

@@ -22,6 +22,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         private long _bytes;
         private long _peakBytes;
         private int _records;
+        private readonly long[] _heldByLevel = new long[6];
         private long _takenBytes;
         private bool _detaching;
 
@@ -114,6 +115,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 }
                 victimQueue!.RemoveFirst();
                 _records--;
+                _heldByLevel[LevelOf(victim)]--;
                 _bytes -= victim.Cost;
                 (dropped ??= new List<BufferedRecord>()).Add(victim);
             }
@@ -122,6 +124,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 record.Detach();
             QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
             _records++;
+            _heldByLevel[LevelOf(record)]++;
             _bytes += record.Cost;
             if (_bytes > _peakBytes)
                 _peakBytes = _bytes;
@@ -243,6 +246,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 foreach (var record in records)
                 {
                     _records--;
+                    _heldByLevel[LevelOf(record)]--;
                     _bytes -= record.Cost;
                     _takenBytes -= record.Cost;
                 }
@@ -292,39 +296,29 @@ namespace NLog.Targets.Firehose.Internal.Buffering
             }
         }
 
-        /// <summary>The records queued (not in flight), by level; nothing is removed.</summary>
-        public long[] QueuedByLevel()
+        /// <summary>The records held (queued and in flight), by level; nothing is removed.</summary>
+        public long[] HeldByLevel()
         {
             lock (_lock)
-                return QueuedByLevelLocked();
+                return (long[])_heldByLevel.Clone();
         }
 
-        private long[] QueuedByLevelLocked()
-        {
-            var byLevel = new long[6];
-            foreach (var stream in _streams.Values)
-            {
-                foreach (var queue in stream.All)
-                {
-                    foreach (var record in queue)
-                        byLevel[Math.Min(record.Level, 5)]++;
-                }
-            }
-            return byLevel;
-        }
+        private static int LevelOf(BufferedRecord record) => Math.Min(Math.Max(record.Level, 0), 5);
 
         /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
         public long[] DropAllQueued()
         {
             lock (_lock)
             {
-                var byLevel = QueuedByLevelLocked();
+                var byLevel = new long[6];
                 foreach (var stream in _streams.Values)
                 {
                     foreach (var queue in stream.All)
                     {
                         foreach (var record in queue)
                         {
+                            byLevel[LevelOf(record)]++;
+                            _heldByLevel[LevelOf(record)]--;
                             _records--;
                             _bytes -= record.Cost;
                             record.Release();

@@ -236,8 +236,8 @@ namespace NLog.Targets.Firehose.Internal.Setup
             var (records, bytes) = Buffer.Size;
             if (records > 0)
             {
-                var held = Buffer.QueuedByLevel(); // not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
-                InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; queued: {3}) were not delivered within {4:0.#} s; {5}",
+                var held = Buffer.HeldByLevel(); // queued and in flight, not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
+                InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; {3}) were not delivered within {4:0.#} s; {5}",
                     _name, records, bytes / 1048576.0, LevelCounts.Describe(held), _seams.CloseDrain.TotalSeconds,
                     journal != null ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
             }
