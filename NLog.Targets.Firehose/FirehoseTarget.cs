@@ -145,6 +145,18 @@ namespace NLog.Targets.Firehose
         public RecordCompression Compression { get; set; } = RecordCompression.None;
 
         /// <summary>
+        /// A fixed cap on the events per second this target sends to each delivery stream: a share of a stream's
+        /// records/s quota that other producers also use. Counted in events (with <see cref="RecordPacking"/> Firehose
+        /// counts far fewer records).
+        /// </summary>
+        /// <remarks>Default: <see langword="0"/> (no cap)</remarks>
+        public int MaxRecordsPerSecond { get; set; }
+
+        /// <summary>A fixed cap on the bytes per second this target sends to each delivery stream, counted as encoded (before packing's compression).</summary>
+        /// <remarks>Default: <see langword="0"/> (no cap)</remarks>
+        public long MaxBytesPerSecond { get; set; }
+
+        /// <summary>
         /// How long a PutRecordBatch call that is not full waits for more events. Fewer, fuller calls keep the per-stream
         /// request quota (1,000-2,000 requests/s, shared by every instance) free. <c>Flush()</c> and closing send at once.
         /// </summary>

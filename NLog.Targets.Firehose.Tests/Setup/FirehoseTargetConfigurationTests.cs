@@ -127,6 +127,14 @@ namespace NLog.Targets.Firehose.Tests
             StringAssert.Contains(InitializeExpectingError(target).Message, "recordPacking needs appendNewLine");
 
             target = Valid();
+            target.MaxRecordsPerSecond = -1;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxRecordsPerSecond must not be negative");
+
+            target = Valid();
+            target.MaxBytesPerSecond = -1;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxBytesPerSecond must not be negative");
+
+            target = Valid();
             target.Compression = RecordCompression.GZip; // without recordPacking
             StringAssert.Contains(InitializeExpectingError(target).Message, "compression=\"GZip\" needs recordPacking=\"true\"");
 

@@ -146,13 +146,15 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// <paramref name="waitingSince"/> is the oldest record's arrival (else <see cref="long.MaxValue"/>).
         /// </summary>
         [MethodImpl(HotPath.Optimized)]
-        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes, long readyBefore, out long waitingSince)
+        public List<BufferedRecord> TakeCall(ICollection<string> paused, int maxRecords, int maxBytes, long readyBefore, out long waitingSince,
+            Func<string, (int Records, int Bytes)>? allowance = null)
         {
             var call = new List<BufferedRecord>();
             waitingSince = long.MaxValue;
             lock (_lock)
             {
                 StreamQueues? stream = null;
+                string? name = null;
                 long oldest = long.MaxValue;
                 foreach (var candidate in _streams)
                 {
@@ -164,11 +166,14 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                         {
                             oldest = queue.First.Sequence;
                             stream = candidate.Value;
+                            name = candidate.Key;
                         }
                     }
                 }
                 if (stream is null)
                     return call;
+                var cap = allowance?.Invoke(name!) ?? (maxRecords, maxBytes); // a rate cap: the stream's room
+                (maxRecords, maxBytes) = (Math.Min(maxRecords, cap.Records), Math.Min(maxBytes, cap.Bytes));
                 if (readyBefore != long.MaxValue && stream.Count < maxRecords && stream.DataBytes < maxBytes)
                 {
                     long arrived = long.MaxValue;

@@ -30,11 +30,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private readonly PipelineSettings _settings;
         private readonly TargetStatistics _statistics;
         private readonly CircuitBreaker _breaker;
-        private readonly Func<DateTime> _utcNow;
-        private readonly Func<TimeSpan, CancellationToken, Task> _delay;
+        private readonly RateCap _cap;
         private readonly Backoff _backoff;
         private readonly Func<string, DropReport, BufferedRecord?>? _summary;
-        private readonly string _name;
         private readonly object _lock = new object();
         private readonly List<TaskCompletionSource<bool>> _idleWaiters = new List<TaskCompletionSource<bool>>();
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
@@ -61,11 +59,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _settings = settings;
             _statistics = settings.Statistics;
             _breaker = new CircuitBreaker(settings.RetryTimeLimit, settings.PauseBase, settings.PauseMax);
-            _utcNow = settings.UtcNow;
-            _delay = settings.Delay;
+            _cap = new RateCap(settings.MaxRecordsPerSecond, settings.MaxBytesPerSecond);
             _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, settings.Random);
             _summary = summary;
-            _name = settings.Name;
             _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
             _slotAttempts = new int[Math.Max(1, settings.CallSlots)];
             for (int i = _slotAttempts.Length - 1; i >= 0; i--)
@@ -76,10 +72,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <summary>Where the pipeline books its counts (and through them the meter).</summary>
         public TargetStatistics Statistics => _statistics;
 
-        /// <summary>
-        /// Whether <paramref name="stream"/> last failed with an error retrying does not cure (and has not accepted a call
-        /// since); <paramref name="code"/> is that error.
-        /// </summary>
+        /// <summary>Whether <paramref name="stream"/> is broken (<see cref="CircuitBreaker.IsBroken"/>); <paramref name="code"/> is its error.</summary>
         public bool IsBroken(string stream, out string? code) => _breaker.IsBroken(stream, out code);
 
         /// <summary>
@@ -133,7 +126,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             }
             catch (AggregateException ex)
             {
-                InternalLogger.Debug(ex, "{0}: delivery stopped", _name);
+                InternalLogger.Debug(ex, "{0}: delivery stopped", _settings.Name);
             }
             finally
             {
@@ -160,21 +153,26 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 {
                     if (!_started || _stopped || _slotsBusy >= _slotAttempts.Length)
                         return;
-                    var now = _utcNow();
+                    var now = _settings.UtcNow();
                     var blocked = _breaker.Paused(now, out var nextResume, out var broken);
+                    long capDue = long.MaxValue;
+                    if (_cap.IsOn)
+                        blocked = _cap.Waiting(blocked, out capDue); // streams at their rate cap wait; their records stay deliverable
                     // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
                     long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
-                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out long waitingSince);
+                    call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out long waitingSince,
+                        _cap.IsOn ? _cap.Allowance : null);
                     if (call.Count == 0)
                     {
                         if (_callsInFlight == 0 && _idleWaiters.Count > 0 && !_buffer.HasDeliverable(broken))
                             CompleteIdleWaitersLocked();
-                        long due = waitingSince == long.MaxValue ? long.MaxValue : waitingSince + _lingerTicks;
+                        long due = Math.Min(capDue, waitingSince == long.MaxValue ? long.MaxValue : waitingSince + _lingerTicks);
                         if (nextResume.HasValue)
                             due = Math.Min(due, Stopwatch.GetTimestamp() + (long)(Clamp(nextResume.Value - now).TotalSeconds * Stopwatch.Frequency));
                         ArmTimerLocked(due);
                         return;
                     }
+                    _cap.Spend(call);
                     _callsInFlight++;
                     _slotsBusy++;
                     slot = _freeSlots.Pop();
@@ -242,12 +240,12 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     Task woken;
                     lock (_lock)
                         woken = _wake.Task;
-                    await Task.WhenAny(_delay(wait, stop), woken).ConfigureAwait(false);
+                    await Task.WhenAny(_settings.Delay(wait, stop), woken).ConfigureAwait(false);
                 }
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
-                InternalLogger.Error(ex, "{0}: a delivery call failed unexpectedly; its records stay in the buffer", _name);
+                InternalLogger.Error(ex, "{0}: a delivery call failed unexpectedly; its records stay in the buffer", _settings.Name);
                 if (!booked)
                 {
                     lock (_lock)
@@ -282,14 +280,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (outcome.Rejected.Count > 0)
             {
                 InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
-                    _name, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
+                    _settings.Name, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
             }
 
             // Before this call stops counting as in flight, so a flush cannot see "idle" before the summary is queued.
             if (outcome.Accepted.Count > 0)
                 AddDropSummary(stream);
 
-            var now = _utcNow();
+            var now = _settings.UtcNow();
             TimeSpan wait = TimeSpan.Zero;
             TimeSpan pause = TimeSpan.Zero;
             bool wakeOthers = false;
@@ -299,7 +297,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 if (outcome.Accepted.Count > 0)
                 {
                     if (_breaker.Accepted(stream))
-                        InternalLogger.Info("{0}: delivery stream '{1}' accepts records again", _name, stream);
+                        InternalLogger.Info("{0}: delivery stream '{1}' accepts records again", _settings.Name, stream);
                     wakeOthers = outcome.Accepted.Count == call.Count;
                 }
 
@@ -332,7 +330,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (pause > TimeSpan.Zero)
                 Paused(stream, outcome, pause);
             if (outcome.Retry != null)
-                InternalLogger.Debug("{0}: {1} records of delivery stream '{2}' go back to the buffer after {3}; this call slot waits {4} ms", _name, outcome.Retry.Count, stream, outcome.Code, (long)wait.TotalMilliseconds);
+                InternalLogger.Debug("{0}: {1} records of delivery stream '{2}' go back to the buffer after {3}; this call slot waits {4} ms", _settings.Name, outcome.Retry.Count, stream, outcome.Code, (long)wait.TotalMilliseconds);
             if (wakeOthers)
                 Wake();
             return wait;
@@ -343,7 +341,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             var (records, bytes) = _buffer.Size;
             string why = outcome.Permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
             InternalLogger.Error("{0}: delivery stream '{1}' ({2}): error {3}: {4}; pausing its calls for {5:0.#} s; events are kept ({6} in the buffer, {7:0.0} MB)",
-                _name, stream, _settings.Where, outcome.Code, why, pause.TotalSeconds, records, bytes / 1048576.0);
+                _settings.Name, stream, _settings.Where, outcome.Code, why, pause.TotalSeconds, records, bytes / 1048576.0);
         }
 
         private void AddDropSummary(string stream)
@@ -352,7 +350,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (report is null)
                 return;
             InternalLogger.Warn("{0}: dropped {1} events ({2}) between {3:o} and {4:o} to stay within the queue bounds",
-                _name, report.Total, LevelCounts.Describe(report.ByLevel), report.FirstUtc, report.LastUtc);
+                _settings.Name, report.Total, LevelCounts.Describe(report.ByLevel), report.FirstUtc, report.LastUtc);
             var summary = _summary?.Invoke(stream, report);
             if (summary != null)
                 _buffer.Add(summary, beyondBounds: true);

@@ -35,6 +35,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <summary>With packing: every packed record is one gzip member.</summary>
         public bool GZip { get; set; }
 
+        /// <summary>Fixed caps per stream: events and their bytes per second (0: none).</summary>
+        public double MaxRecordsPerSecond { get; set; }
+
+        public double MaxBytesPerSecond { get; set; }
+
         /// <summary>Where the counts go (and through it the meter).</summary>
         public TargetStatistics Statistics { get; set; } = new TargetStatistics();
 

@@ -32,6 +32,10 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 throw new NLogConfigurationException($"{target}: maxQueueBytes must be at least 1048576 (1 MiB); got {target.MaxQueueBytes}.");
             if (target.RecordPacking && (target.PackedRecordBytes < 5120 || target.PackedRecordBytes > FirehoseLimits.MaxRecordBytes))
                 throw new NLogConfigurationException($"{target}: packedRecordBytes must be between 5120 and {FirehoseLimits.MaxRecordBytes}; got {target.PackedRecordBytes}.");
+            if (target.MaxRecordsPerSecond < 0)
+                throw new NLogConfigurationException($"{target}: maxRecordsPerSecond must not be negative (0: no cap); got {target.MaxRecordsPerSecond}.");
+            if (target.MaxBytesPerSecond < 0)
+                throw new NLogConfigurationException($"{target}: maxBytesPerSecond must not be negative (0: no cap); got {target.MaxBytesPerSecond}.");
             if (target.Compression != RecordCompression.None && !target.RecordPacking)
                 throw new NLogConfigurationException($"{target}: compression=\"{target.Compression}\" needs recordPacking=\"true\": each packed record is compressed on its own (one event per record would compress little and still be billed 5 KB).");
             if (target.Compression != RecordCompression.None && target.Compression != RecordCompression.GZip)

@@ -65,6 +65,8 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 Where = "region " + Endpoint.SigningRegion,
                 PackedRecordBytes = target.RecordPacking ? target.PackedRecordBytes : 0,
                 GZip = target.RecordPacking && target.Compression == RecordCompression.GZip,
+                MaxRecordsPerSecond = target.MaxRecordsPerSecond,
+                MaxBytesPerSecond = target.MaxBytesPerSecond,
                 Statistics = statistics,
                 Linger = TimeSpan.FromMilliseconds(target.LingerMilliseconds),
                 Name = _name,
