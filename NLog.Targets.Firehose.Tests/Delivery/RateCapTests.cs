@@ -1,11 +1,9 @@
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
-using System.Text;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.Internal.Aws;
-using NLog.Targets.Firehose.Internal.Buffering;
 using NLog.Targets.Firehose.Internal.Delivery;
 using NLog.Targets.Firehose.StandIn;
 using NLog.Targets.Firehose.Tests.Support;
