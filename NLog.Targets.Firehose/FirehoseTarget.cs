@@ -147,7 +147,8 @@ namespace NLog.Targets.Firehose
         /// <summary>
         /// A fixed cap on the events per second this target sends to each delivery stream: a share of a stream's
         /// records/s quota that other producers also use. Counted in events (with <see cref="RecordPacking"/> Firehose
-        /// counts far fewer records).
+        /// counts far fewer records). Without it the target still learns each stream's quota from Firehose's throttling
+        /// and sends just under it; with it, the lower of the two holds.
         /// </summary>
         /// <remarks>Default: <see langword="0"/> (no cap)</remarks>
         public int MaxRecordsPerSecond { get; set; }

@@ -26,7 +26,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// sent, so without the one-time compiling of start-up; they arrive too); any FirehoseTarget option by its property name,
     /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>; <c>quota=N</c> / <c>quotabytes=N</c> (the stand-in
     /// refuses records over N records or bytes per second, as Firehose's quota does; prints <c>quota_refused</c>);
-    /// <c>flush=1</c> (a flush of up to 5 minutes after the logging loop, timed as <c>delivered_s</c>).</item>
+    /// <c>flush=1</c> (a flush of up to 5 minutes after the logging loop, timed as <c>delivered_s</c>);
+    /// <c>internallog=Debug</c> (NLog's InternalLogger at that level on stderr); <c>quotachange=S:R[:B]</c> (the quota
+    /// becomes R records / B bytes per second S seconds in); <c>timeline=1</c> (delivered/throttled per second).</item>
     /// </list>
     /// </summary>
     internal static class ProcessRun
@@ -61,11 +63,19 @@ namespace NLog.Targets.Firehose.Benchmarks
             foreach (string arg in args)
                 start.ArgumentList.Add(arg);
             string result;
+            System.Threading.Tasks.Task changed = System.Threading.Tasks.Task.CompletedTask;
             using (var app = Process.Start(start) ?? throw new InvalidOperationException("the application process did not start"))
             {
+                if (options.TryGetValue("quotachange", out var change)) // S:RECORDS[:BYTES]: the stream's quota changes S seconds in
+                {
+                    string[] parts = change.Split(':');
+                    changed = System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(double.Parse(parts[0], CultureInfo.InvariantCulture)))
+                        .ContinueWith(_ => standIn.Command($"quota {parts[1]} {(parts.Length > 2 ? parts[2] : "0")}"), System.Threading.Tasks.TaskScheduler.Default);
+                }
                 result = app.StandardOutput.ReadToEnd();
                 app.WaitForExit();
             }
+            changed.Wait();
             var (events, distinct) = standIn.TakeDistinctCount();
             if (outage == "1" || quota)
                 standIn.Command("clear");
@@ -119,6 +129,11 @@ namespace NLog.Targets.Firehose.Benchmarks
             {
                 target = new Targets.NullTarget("null") { FormatMessage = true, Layout = layout };
             }
+            if (options.TryGetValue("internallog", out var internalLog)) // e.g. internallog=Info: the target's own lines on stderr
+            {
+                NLog.Common.InternalLogger.LogLevel = LogLevel.FromString(internalLog);
+                NLog.Common.InternalLogger.LogToConsoleError = true;
+            }
             LogManager.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
             var logger = LogManager.GetLogger("App");
 
@@ -133,6 +148,8 @@ namespace NLog.Targets.Firehose.Benchmarks
             var cpuBefore = process.TotalProcessorTime;
             var jitBefore = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
             var clock = Stopwatch.StartNew();
+            var timeline = new System.Text.StringBuilder();
+            using var sampler = firehose is null || !options.ContainsKey("timeline") ? null : StartTimeline(firehose, timeline);
             double slice = rate <= 0 ? 0 : rate <= 1000 ? 1.0 : 0.01; // seconds per paced slice
             int perSlice = rate <= 0 ? count : Math.Max(1, (int)Math.Round(rate * slice));
             double warmup = options.TryGetValue("warmup", out var w) ? double.Parse(w, CultureInfo.InvariantCulture) : -1;
@@ -168,14 +185,32 @@ namespace NLog.Targets.Firehose.Benchmarks
             }
             string steady = warmEvents < 0 ? string.Empty : FormattableString.Invariant(
                 $" steady_cpu_ms_per_s={(cpuLogged - cpuWarm).TotalMilliseconds / (logged.TotalSeconds - warmAt):0.0} steady_us_per_event={(cpuLogged - cpuWarm).TotalMilliseconds * 1000 / (count - warmEvents):0.00}");
+            sampler?.Dispose();
             LogManager.Shutdown();
             var total = clock.Elapsed;
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
             string counts = firehose is null ? string.Empty
-                : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} calls={firehose.Statistics.Calls}";
+                : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} calls={firehose.Statistics.Calls} records_accepted={firehose.Statistics.Records} event_bytes={firehose.Statistics.EventBytes}"
+                    + (timeline.Length > 0 ? " per_second=" + timeline : string.Empty);
             output.WriteLine(FormattableString.Invariant(
                 $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
+        }
+
+        /// <summary>
+        /// <c>timeline=1</c>: each second, the events the target delivered and the records Firehose throttled in it
+        /// (<c>per_second=delivered/throttled,…</c>), to see a quota followed.
+        /// </summary>
+        private static System.Threading.Timer StartTimeline(FirehoseTarget firehose, System.Text.StringBuilder timeline)
+        {
+            long delivered = 0, throttled = 0;
+            return new System.Threading.Timer(_ =>
+            {
+                long d = firehose.Statistics.DeliveredEvents, t = firehose.Statistics.Throttles;
+                lock (timeline)
+                    timeline.Append(timeline.Length > 0 ? "," : string.Empty).Append(CultureInfo.InvariantCulture, $"{d - delivered}/{t - throttled}");
+                (delivered, throttled) = (d, t);
+            }, null, 1000, 1000);
         }
 
         private static JsonLayout AgnosticLayout()

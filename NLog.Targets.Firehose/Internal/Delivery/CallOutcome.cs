@@ -41,6 +41,12 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <summary>Throttled calls and records.</summary>
         public int Throttles { get; private set; }
 
+        /// <summary>Events of the call refused by throttling inside Firehose's answer (a packed record's events all count).</summary>
+        public int ThrottledEvents { get; private set; }
+
+        /// <summary>Firehose answered the call (200, per record); false when the call failed as a whole.</summary>
+        public bool Answered { get; private set; }
+
         /// <summary>The call failed with an error that retrying does not cure.</summary>
         public bool Permanent { get; private set; }
 
@@ -95,7 +101,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         [MethodImpl(HotPath.Optimized)]
         public static CallOutcome FromResponse(List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, PutRecordBatchResult response)
         {
-            var outcome = new CallOutcome(records.Count);
+            var outcome = new CallOutcome(records.Count) { Answered = true };
             for (int i = 0; i < wire.Count; i++)
             {
                 int first = starts is null ? i : starts[i];
@@ -125,7 +131,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 outcome.Code = code;
                 outcome.Message = response.ErrorMessages[i];
                 if (kind == FailureKind.Throttled)
+                {
                     outcome.Throttles++;
+                    outcome.ThrottledEvents += end - first;
+                }
                 outcome.Retry ??= new List<BufferedRecord>();
                 for (int k = first; k < end; k++)
                     outcome.Retry.Add(records[k]); // a packed record that failed is resent whole

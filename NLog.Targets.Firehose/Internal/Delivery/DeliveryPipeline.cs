@@ -31,6 +31,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private readonly TargetStatistics _statistics;
         private readonly CircuitBreaker _breaker;
         private readonly RateCap _cap;
+        private readonly QuotaLearner _learner;
         private readonly Backoff _backoff;
         private readonly Func<string, DropReport, BufferedRecord?>? _summary;
         private readonly object _lock = new object();
@@ -60,6 +61,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _statistics = settings.Statistics;
             _breaker = new CircuitBreaker(settings.RetryTimeLimit, settings.PauseBase, settings.PauseMax);
             _cap = new RateCap(settings.MaxRecordsPerSecond, settings.MaxBytesPerSecond);
+            _learner = new QuotaLearner(_cap, _statistics, settings.Name);
             _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, settings.Random);
             _summary = summary;
             _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
@@ -168,7 +170,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                             CompleteIdleWaitersLocked();
                         long due = Math.Min(capDue, waitingSince == long.MaxValue ? long.MaxValue : waitingSince + _lingerTicks);
                         if (nextResume.HasValue)
-                            due = Math.Min(due, Stopwatch.GetTimestamp() + (long)(Clamp(nextResume.Value - now).TotalSeconds * Stopwatch.Frequency));
+                            due = Math.Min(due, Stopwatch.GetTimestamp() + (long)(Math.Max(0, (nextResume.Value - now).TotalSeconds) * Stopwatch.Frequency));
                         ArmTimerLocked(due);
                         return;
                     }
@@ -275,6 +277,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _buffer.Complete(outcome.Accepted);
             _buffer.Complete(outcome.Rejected);
             _statistics.CallBooked(outcome.Accepted.Count, outcome.Rejected.Count, outcome.Throttles, outcome.Retry != null);
+            _learner.Observe(call, outcome);
             if (outcome.AcceptedRecords > 0)
                 _statistics.RecordsAccepted(outcome.AcceptedRecords, outcome.AcceptedBytes, outcome.BilledUnits, outcome.AcceptedEventBytes);
             if (outcome.Rejected.Count > 0)
@@ -390,8 +393,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 waiter.TrySetResult(true); // RunContinuationsAsynchronously: nothing runs under the lock
             _idleWaiters.Clear();
         }
-
-        private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
 
         private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
     }

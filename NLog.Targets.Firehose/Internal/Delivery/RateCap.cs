@@ -7,11 +7,12 @@ using NLog.Targets.Firehose.Internal.Buffering;
 namespace NLog.Targets.Firehose.Internal.Delivery
 {
     /// <summary>
-    /// Fixed send-rate caps per delivery stream (<c>maxRecordsPerSecond</c>, <c>maxBytesPerSecond</c>): a token bucket
-    /// per stream, a tenth of a second deep (so no second ever sees more than 1.1 times the cap), counted in events and
-    /// their bytes as encoded (before packing and compression). A stream whose bucket is not full again waits (its records stay in the buffer), then sends up to
-    /// the bucket's worth in one call; a record larger than that still goes, and the stream then waits until the debt
-    /// is paid. Off when both are 0.
+    /// Send-rate caps per delivery stream: the fixed ones (<c>maxRecordsPerSecond</c>, <c>maxBytesPerSecond</c>) and
+    /// the rates <see cref="QuotaLearner"/> learned from throttling (<see cref="Learn"/>); the lower of the two holds. A
+    /// token bucket per stream, a tenth of a second deep (so no second ever sees more than 1.1 times the rate), counted
+    /// in events and their bytes as encoded (before packing and compression). A stream whose bucket is not full again
+    /// waits (its records stay in the buffer), then sends up to the bucket's worth in one call; a record larger than
+    /// that still goes, and the stream then waits until the debt is paid. Off while no stream has a rate.
     /// Thread-safe.
     /// </summary>
     internal sealed class RateCap
@@ -22,15 +23,41 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private readonly double _recordsPerSecond;
         private readonly double _bytesPerSecond;
         private readonly Func<long> _timestamp;
+        private volatile bool _isOn;
 
         public RateCap(double recordsPerSecond, double bytesPerSecond, Func<long>? timestamp = null)
         {
             _recordsPerSecond = Math.Max(0, recordsPerSecond);
             _bytesPerSecond = Math.Max(0, bytesPerSecond);
             _timestamp = timestamp ?? Stopwatch.GetTimestamp;
+            _isOn = _recordsPerSecond > 0 || _bytesPerSecond > 0;
         }
 
-        public bool IsOn => _recordsPerSecond > 0 || _bytesPerSecond > 0;
+        /// <summary>Whether any stream has a rate (a fixed cap, or one learned).</summary>
+        public bool IsOn => _isOn;
+
+        /// <summary>
+        /// Sets the rates learned for <paramref name="stream"/> (events and bytes per second; 0: none). A fixed cap
+        /// below them still holds.
+        /// </summary>
+        public void Learn(string stream, double recordsPerSecond, double bytesPerSecond)
+        {
+            lock (_lock)
+            {
+                var bucket = BucketLocked(stream);
+                bucket.Refill(_timestamp(), this);
+                if (bucket.RecordsRate(this) <= 0)
+                    bucket.Records = 0; // no debt from before the stream had a rate
+                if (bucket.BytesRate(this) <= 0)
+                    bucket.Bytes = 0;
+                bucket.LearnedRecords = Math.Max(0, recordsPerSecond);
+                bucket.LearnedBytes = Math.Max(0, bytesPerSecond);
+                bucket.Records = Math.Min(bucket.Records, Math.Max(1, bucket.RecordsRate(this) * DepthSeconds));
+                bucket.Bytes = Math.Min(bucket.Bytes, bucket.BytesRate(this) * DepthSeconds);
+                if (recordsPerSecond > 0 || bytesPerSecond > 0)
+                    _isOn = true;
+            }
+        }
 
         /// <summary>
         /// <paramref name="paused"/> and the streams without room for a record now; <paramref name="due"/> is when the first
@@ -60,11 +87,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             lock (_lock)
             {
-                if (!_buckets.TryGetValue(stream, out var bucket))
-                    _buckets.Add(stream, bucket = new Bucket(_timestamp(), this)); // a new stream starts with the depth, not more
+                var bucket = BucketLocked(stream);
                 bucket.Refill(_timestamp(), this);
-                int records = _recordsPerSecond > 0 ? (int)Math.Max(1, Math.Floor(bucket.Records)) : int.MaxValue;
-                int bytes = _bytesPerSecond > 0 ? (int)Math.Max(FirehoseLimits.MaxRecordBytes, Math.Min(int.MaxValue, bucket.Bytes)) : int.MaxValue;
+                int records = bucket.RecordsRate(this) > 0 ? (int)Math.Max(1, Math.Min(int.MaxValue, Math.Floor(bucket.Records))) : int.MaxValue;
+                int bytes = bucket.BytesRate(this) > 0 ? (int)Math.Max(FirehoseLimits.MaxRecordBytes, Math.Min(int.MaxValue, bucket.Bytes)) : int.MaxValue;
                 return (records, bytes);
             }
         }
@@ -85,27 +111,43 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             lock (_lock)
             {
-                if (!_buckets.TryGetValue(stream, out var bucket))
-                    _buckets.Add(stream, bucket = new Bucket(_timestamp(), this));
+                var bucket = BucketLocked(stream);
                 bucket.Refill(_timestamp(), this);
                 bucket.Records -= records;
                 bucket.Bytes -= bytes;
             }
         }
 
-        /// <summary>A stream's room: events and bytes it may send now (negative: a debt).</summary>
+        private Bucket BucketLocked(string stream)
+        {
+            if (!_buckets.TryGetValue(stream, out var bucket))
+                _buckets.Add(stream, bucket = new Bucket(_timestamp(), this)); // a new stream starts with the depth, not more
+            return bucket;
+        }
+
+        /// <summary>The lower of a fixed cap and a learned rate; 0 for none.</summary>
+        private static double Lower(double fixedRate, double learned) =>
+            fixedRate > 0 && learned > 0 ? Math.Min(fixedRate, learned) : Math.Max(fixedRate, learned);
+
+        /// <summary>A stream's room: events and bytes it may send now (negative: a debt), and its learned rates.</summary>
         private sealed class Bucket
         {
             public double Records;
             public double Bytes;
+            public double LearnedRecords;
+            public double LearnedBytes;
             private long _refilled;
 
             public Bucket(long now, RateCap cap)
             {
                 _refilled = now;
-                Records = cap._recordsPerSecond * DepthSeconds;
-                Bytes = cap._bytesPerSecond * DepthSeconds;
+                Records = RecordsRate(cap) * DepthSeconds;
+                Bytes = BytesRate(cap) * DepthSeconds;
             }
+
+            public double RecordsRate(RateCap cap) => Lower(cap._recordsPerSecond, LearnedRecords);
+
+            public double BytesRate(RateCap cap) => Lower(cap._bytesPerSecond, LearnedBytes);
 
             public void Refill(long now, RateCap cap)
             {
@@ -113,8 +155,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 _refilled = now;
                 if (seconds <= 0)
                     return;
-                Records = Math.Min(Math.Max(1, cap._recordsPerSecond * DepthSeconds), Records + seconds * cap._recordsPerSecond);
-                Bytes = Math.Min(cap._bytesPerSecond * DepthSeconds, Bytes + seconds * cap._bytesPerSecond);
+                double recordsRate = RecordsRate(cap), bytesRate = BytesRate(cap);
+                // Without a rate nothing is counted (no debt waits for a rate learned later).
+                Records = recordsRate > 0 ? Math.Min(Math.Max(1, recordsRate * DepthSeconds), Records + seconds * recordsRate) : 0;
+                Bytes = bytesRate > 0 ? Math.Min(bytesRate * DepthSeconds, Bytes + seconds * bytesRate) : 0;
             }
 
             /// <summary>
@@ -125,12 +169,13 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             {
                 Refill(now, cap);
                 double wait = 0;
-                double records = Math.Max(1, cap._recordsPerSecond * DepthSeconds);
-                if (cap._recordsPerSecond > 0 && Records < records * 0.999)
-                    wait = Math.Max(wait, (records - Records) / cap._recordsPerSecond);
-                double bytes = cap._bytesPerSecond * DepthSeconds;
-                if (cap._bytesPerSecond > 0 && Bytes < bytes * 0.999)
-                    wait = Math.Max(wait, (bytes - Bytes) / cap._bytesPerSecond);
+                double recordsRate = RecordsRate(cap), bytesRate = BytesRate(cap);
+                double records = Math.Max(1, recordsRate * DepthSeconds);
+                if (recordsRate > 0 && Records < records * 0.999)
+                    wait = Math.Max(wait, (records - Records) / recordsRate);
+                double bytes = bytesRate * DepthSeconds;
+                if (bytesRate > 0 && Bytes < bytes * 0.999)
+                    wait = Math.Max(wait, (bytes - Bytes) / bytesRate);
                 return wait <= 0 ? now : now + (long)Math.Ceiling(wait * Stopwatch.Frequency);
             }
         }

@@ -8,7 +8,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     /// <summary>
     /// The <c>System.Diagnostics.Metrics</c> meter <c>NLog.Targets.Firehose</c>: what every target sends, fails, drops and
     /// truncates, its requests, retries and throttles, bytes and estimated billed 5 KB units, request latency, records per
-    /// call, and queue depth. Usable with <c>dotnet-counters monitor --counters NLog.Targets.Firehose</c> and OpenTelemetry
+    /// call, queue depth, and the send rate learned from throttling per delivery stream. Usable with <c>dotnet-counters monitor --counters NLog.Targets.Firehose</c> and OpenTelemetry
     /// (<c>AddMeter("NLog.Targets.Firehose")</c>). Every measurement is tagged with the target's name.
     /// </summary>
     internal sealed class FirehoseMetrics
@@ -30,23 +30,29 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private static readonly Histogram<int> RecordsPerCall = Meter.CreateHistogram<int>("nlog.firehose.records_per_call", "{record}", "Records in a PutRecordBatch call");
         private static readonly List<FirehoseMetrics> Live = new List<FirehoseMetrics>();
         private static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("nlog.firehose.queue.depth", ObserveQueueDepth, "{event}", "Events held by the target's buffer, waiting or in flight");
+        private static readonly ObservableGauge<double> LearnedRecords = Meter.CreateObservableGauge("nlog.firehose.rate.learned", () => ObserveLearned(false), "{event}/s", "Events per second a delivery stream is sent at most, learned from its throttling (tagged with the stream; 0: not limited)");
+        private static readonly ObservableGauge<double> LearnedBytes = Meter.CreateObservableGauge("nlog.firehose.rate.learned.bytes", () => ObserveLearned(true), "By/s", "Event bytes per second a delivery stream is sent at most, learned from its throttling (tagged with the stream; 0: not limited)");
 
         private readonly KeyValuePair<string, object?> _tag;
         private readonly Func<int> _depth;
+        private readonly Func<IEnumerable<KeyValuePair<string, (double Records, double Bytes)>>>? _learned;
 
-        private FirehoseMetrics(string targetName, Func<int> depth)
+        private FirehoseMetrics(string targetName, Func<int> depth, Func<IEnumerable<KeyValuePair<string, (double Records, double Bytes)>>>? learned)
         {
             _tag = new KeyValuePair<string, object?>("target", targetName);
             _depth = depth;
+            _learned = learned;
         }
 
         /// <summary>Starts reporting for a target; <see cref="Stop"/> ends its queue-depth gauge.</summary>
-        public static FirehoseMetrics Start(string targetName, Func<int> depth)
+        public static FirehoseMetrics Start(string targetName, Func<int> depth, Func<IEnumerable<KeyValuePair<string, (double Records, double Bytes)>>>? learned = null)
         {
-            var metrics = new FirehoseMetrics(targetName, depth);
+            var metrics = new FirehoseMetrics(targetName, depth, learned);
             lock (Live)
                 Live.Add(metrics);
             GC.KeepAlive(QueueDepth);
+            GC.KeepAlive(LearnedRecords);
+            GC.KeepAlive(LearnedBytes);
             return metrics;
         }
 
@@ -97,6 +103,20 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 live = Live.ToArray();
             foreach (var metrics in live)
                 yield return new Measurement<long>(metrics._depth(), metrics._tag);
+        }
+
+        private static IEnumerable<Measurement<double>> ObserveLearned(bool bytes)
+        {
+            FirehoseMetrics[] live;
+            lock (Live)
+                live = Live.ToArray();
+            foreach (var metrics in live)
+            {
+                if (metrics._learned is null)
+                    continue;
+                foreach (var rate in metrics._learned())
+                    yield return new Measurement<double>(bytes ? rate.Value.Bytes : rate.Value.Records, metrics._tag, new KeyValuePair<string, object?>("stream", rate.Key));
+            }
         }
     }
 }

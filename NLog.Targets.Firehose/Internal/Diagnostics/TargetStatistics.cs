@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 
 namespace NLog.Targets.Firehose.Internal.Diagnostics
@@ -11,6 +13,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     internal sealed class TargetStatistics
     {
         private readonly long[] _queueDroppedByLevel = new long[6];
+        private readonly ConcurrentDictionary<string, (double Records, double Bytes)> _learnedRates = new ConcurrentDictionary<string, (double Records, double Bytes)>(StringComparer.Ordinal);
         private FirehoseMetrics? _meter;
         private long _handedOver;
         private long _handOvers;
@@ -105,6 +108,12 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         public long HandOverRestarted() => Interlocked.Increment(ref _handOverRestarts);
 
         public void CallMade() => Interlocked.Increment(ref _calls);
+
+        /// <summary>The rate learned from throttling for <paramref name="stream"/>: events and bytes per second (0: none).</summary>
+        public void LearnedRate(string stream, double records, double bytes) => _learnedRates[stream] = (records, bytes);
+
+        /// <summary>The streams with a rate learned from throttling, and that rate (the meter's gauge reads it).</summary>
+        public IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> LearnedRates => _learnedRates;
 
         /// <summary>
         /// A call of <paramref name="records"/> that started at <paramref name="started"/> (a Stopwatch timestamp) ended:

@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using NLog.Targets.Firehose.Internal.Diagnostics;
+using NLog.Targets.Firehose.StandIn;
+using NLog.Targets.Firehose.Tests.Support;
+
+namespace NLog.Targets.Firehose.Tests
+{
+    /// <summary>
+    /// The target with default options against a stand-in stream with a quota: it learns the quota from the refusals,
+    /// so far fewer records are refused than without learning (about three for every one accepted), every event arrives
+    /// once, and the meter reports the learned rate of the stream.
+    /// </summary>
+    [TestClass]
+    [TestCategory(TestCategories.Http)]
+    public sealed class QuotaLearningTests
+    {
+        [TestMethod]
+        public async Task Target_UnderAStreamQuota_LearnsIt_FewRefused_EveryEventOnce_GaugeReportsTheRate()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.Faults.QuotaRecordsPerSecond = 4_000;
+            string name = "fh-quota-" + Guid.NewGuid().ToString("N");
+            var target = StandInHarness.Target(standIn);
+            target.Name = name;
+            var learned = new ConcurrentDictionary<string, double>();
+            using var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "nlog.firehose.rate.learned")
+                    l.EnableMeasurementEvents(instrument);
+            };
+            listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            {
+                var tagged = tags.ToArray();
+                if (tagged.Any(t => t.Key == "target" && (string?)t.Value == name))
+                    learned[(string)tagged.Single(t => t.Key == "stream").Value!] = value;
+            });
+            listener.Start();
+
+            const int total = 16_000; // 4 s at the quota
+            using (var factory = Harness.Factory(target))
+            {
+                var logger = factory.GetLogger("Quota");
+                for (int i = 0; i < total; i++)
+                    logger.Info("event {Seq}", i);
+                factory.Flush(TimeSpan.FromSeconds(60));
+                listener.RecordObservableInstruments();
+            }
+
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
+            Assert.IsTrue(standIn.QuotaRefusedRecords > 0, "the quota was met");
+            Assert.IsTrue(standIn.QuotaRefusedRecords <= total / 2, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted (without learning: about three for every one)");
+            var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
+            Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
+            Assert.IsTrue(learned.TryGetValue("app-logs", out double gauge) && gauge > 0, "the meter's gauge reports it per stream");
+        }
+    }
+}
