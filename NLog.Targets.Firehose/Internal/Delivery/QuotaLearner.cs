@@ -14,15 +14,15 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     /// spent quota refuses everything; a fault refuses a share of each call). Then:
     /// <list type="bullet">
     /// <item>Decrease, at most once every two seconds (every second while a quarter or more is refused), when the last
-    /// second's calls were refused in two or more, one of them spent, and of 100 events or more: the rate becomes 95% of the most Firehose
-    /// accepted in a whole second, this one or the one before (events and their bytes) — what the quota let through, the
-    /// other producers' share already taken. A stream that accepts nothing is in an outage, which backing off
-    /// handles.</item>
+    /// second's calls were refused in two or more, one of them spent, and of 100 events or more: the rate becomes 95% of
+    /// the most Firehose accepted in a whole second, this one or the one before (events and their bytes) — what the quota
+    /// let through, the other producers' share already taken. A stream that accepts nothing is in an outage, which
+    /// backing off handles.</item>
     /// <item>Check: refusals that come whatever the rate are a fault's, not the quota's. When a whole second sending at
     /// most 80% as much, after at most two cuts, is refused about the same share (10% or more) with the accepted count
     /// down in proportion, the cuts are undone, and only refusals well beyond that share count from then on (the share is
     /// followed down as it lessens).</item>
-    /// <item>Increase: while the rate is what holds the stream back and nothing is refused beyond the background, it
+    /// <item>Increase: while the rate is what holds the stream back and nothing is refused beyond a fault's share, it
     /// grows by 5% a second, twice as fast for every further second without a refusal (up to doubling a second):
     /// close to the quota it probes gently, a raised quota is found within seconds.</item>
     /// </list>
@@ -79,7 +79,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (sent <= 0)
                 return;
             string? said = null;
-            (double Records, double Bytes)? learned = null;
             lock (_streams)
             {
                 if (!_streams.TryGetValue(stream, out var rate))
@@ -87,12 +86,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 long now = _timestamp();
                 rate.Window.Add(now, sent, sentBytes, accepted, acceptedBytes, throttled);
                 if (rate.Step(now, throttled, ref said))
-                    learned = (rate.Records, rate.Bytes);
-            }
-            if (learned is { } r)
-            {
-                _cap.Learn(stream, r.Records, r.Bytes);
-                _statistics.LearnedRate(stream, r.Records, r.Bytes);
+                {
+                    // Under this lock, so that rates reach the bucket in the order they were learned (lock order: learner, then cap).
+                    _cap.Learn(stream, rate.Records, rate.Bytes);
+                    _statistics.LearnedRate(stream, rate.Records, rate.Bytes);
+                }
             }
             if (said != null)
                 InternalLogger.Info("{0}: delivery stream '{1}': {2}", _name, stream, said);
