@@ -61,6 +61,9 @@ namespace NLog.Targets.Firehose.Tests
             var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
             Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
             Assert.IsTrue(learned.TryGetValue("app-logs", out double gauge) && gauge > 0, "the meter's gauge reports it per stream");
+
+            using (var again = Harness.Factory(target)) // started again (a reconfiguration): it learns afresh
+                Assert.AreEqual(0, target.Statistics.LearnedRates.Count(), "no rate carried over from the last start");
         }
     }
 }

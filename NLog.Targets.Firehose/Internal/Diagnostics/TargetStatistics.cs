@@ -112,6 +112,9 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         /// <summary>The rate learned from throttling for <paramref name="stream"/>: events and bytes per second (0: none).</summary>
         public void LearnedRate(string stream, double records, double bytes) => _learnedRates[stream] = (records, bytes);
 
+        /// <summary>Forgets the learned rates (a new pipeline learns afresh).</summary>
+        public void ForgetLearnedRates() => _learnedRates.Clear();
+
         /// <summary>The streams with a rate learned from throttling, and that rate (the meter's gauge reads it).</summary>
         public IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> LearnedRates => _learnedRates;
 

@@ -49,6 +49,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             _journal = OpenJournal(target);
             Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, _journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)_journal.Acknowledge);
             var buffer = Buffer;
+            statistics.ForgetLearnedRates(); // a new pipeline learns afresh: the gauge does not report the last one's rates
             _meter = FirehoseMetrics.Start(target.Name ?? "KinesisFirehose", () => buffer.Size.Records, () => statistics.LearnedRates);
             statistics.ReportTo(_meter);
             Recover(target, sequence);
