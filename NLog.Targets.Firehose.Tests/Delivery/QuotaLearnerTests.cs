@@ -28,21 +28,21 @@ namespace NLog.Targets.Firehose.Tests
             var statistics = new TargetStatistics();
             var learner = new QuotaLearner(cap, statistics, "test", () => now);
             for (int i = 0; i < 10; i++, now += Second / 10)
-                learner.Observe("s", 500, 500 * 200, 500, 500 * 200, 0); // 5,000 events (1 MB) accepted in a second
+                learner.Observe("s", 500, 500, 500 * 200, 0); // 5,000 events (1 MB) accepted in a second
             Assert.IsFalse(cap.IsOn, "not throttled: nothing limited");
             Assert.AreEqual((0.0, 0.0), learner.Rate("s"));
 
             now -= Second / 20;
-            learner.Observe("s", 500, 500 * 200, 0, 0, 500); // the quota is spent: refused
+            learner.Observe("s", 500, 0, 0, 500); // the quota is spent: refused
             Assert.AreEqual((0.0, 0.0), learner.Rate("s"), "one refused call is not yet the quota");
-            learner.Observe("s", 500, 500 * 200, 0, 0, 500); // two are
+            learner.Observe("s", 500, 0, 0, 500); // two are
             var (records, bytes) = learner.Rate("s");
             Assert.AreEqual(0.95 * 5_000, records, 0.001, "95% of what Firehose accepted in the last second");
             Assert.AreEqual(0.95 * 1_000_000, bytes, 0.001, "and of its bytes");
             Assert.IsTrue(cap.IsOn);
             Assert.AreEqual(records, statistics.LearnedRates.Single(r => r.Key == "s").Value.Records, "the meter's gauge reads it");
 
-            learner.Observe("s", 500, 500 * 200, 0, 0, 500);
+            learner.Observe("s", 500, 0, 0, 500);
             Assert.AreEqual(records, learner.Rate("s").Records, "at most one decrease a second: calls already in flight are refused too");
             Assert.AreEqual((0.0, 0.0), learner.Rate("other"), "per stream");
         }
@@ -152,7 +152,7 @@ namespace NLog.Targets.Firehose.Tests
                             }
                         }
                         double before = _learner.Rate("s").Records;
-                        _learner.Observe("s", records, records * 200L, ok, ok * 200L, throttled);
+                        _learner.Observe("s", records, ok, ok * 200L, throttled);
                         double after = _learner.Rate("s").Records;
                         if (after > 0 && (after < before || before == 0))
                             Cuts++;

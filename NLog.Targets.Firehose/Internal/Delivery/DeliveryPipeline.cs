@@ -163,7 +163,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     // A call that is not full waits to fill up for Linger, unless someone waits for a flush.
                     long readyBefore = _lingerTicks <= 0 || _idleWaiters.Count > 0 ? long.MaxValue : Stopwatch.GetTimestamp() - _lingerTicks;
                     call = _buffer.TakeCall(blocked, _settings.PackedRecordBytes > 0 ? int.MaxValue : _settings.RecordsPerCall, FirehoseLimits.MaxBytesPerCall, readyBefore, out long waitingSince,
-                        _cap.IsOn ? _cap.Allowance : null);
+                        _cap.IsOn ? _cap.Allowances : null);
                     if (call.Count == 0)
                     {
                         if (_callsInFlight == 0 && _idleWaiters.Count > 0 && !_buffer.HasDeliverable(broken))

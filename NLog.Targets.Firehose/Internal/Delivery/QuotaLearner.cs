@@ -63,18 +63,15 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             if (call.Count == 0 || !outcome.Answered)
                 return;
-            long bytes = 0;
-            foreach (var record in call)
-                bytes += record.Data.Length;
-            Observe(call[0].Stream, call.Count, bytes, outcome.Accepted.Count, outcome.AcceptedEventBytes, outcome.ThrottledEvents);
+            Observe(call[0].Stream, call.Count, outcome.Accepted.Count, outcome.AcceptedEventBytes, outcome.ThrottledEvents);
         }
 
         /// <summary>
-        /// A call of <paramref name="sent"/> events (<paramref name="sentBytes"/> bytes) to <paramref name="stream"/> ended:
+        /// A call of <paramref name="sent"/> events to <paramref name="stream"/> ended:
         /// <paramref name="accepted"/> of them (<paramref name="acceptedBytes"/> bytes) accepted, <paramref name="throttled"/>
         /// refused by throttling.
         /// </summary>
-        public void Observe(string stream, int sent, long sentBytes, int accepted, long acceptedBytes, int throttled)
+        public void Observe(string stream, int sent, int accepted, long acceptedBytes, int throttled)
         {
             if (sent <= 0)
                 return;
@@ -84,7 +81,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 if (!_streams.TryGetValue(stream, out var rate))
                     _streams.Add(stream, rate = new StreamRate()); // every stream's last second is kept: the first throttle is learned from it
                 long now = _timestamp();
-                rate.Window.Add(now, sent, sentBytes, accepted, acceptedBytes, throttled);
+                rate.Window.Add(now, sent, accepted, acceptedBytes, throttled);
                 if (rate.Step(now, throttled, ref said))
                 {
                     // Under this lock, so that rates reach the bucket in the order they were learned (lock order: learner, then cap).
@@ -125,7 +122,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             public bool Step(long now, int throttled, ref string? said)
             {
                 long second = Stopwatch.Frequency;
-                var (sent, sentBytes, accepted, acceptedBytes, refused, refusedCalls, spentCalls) = Window.Sum(now);
+                var (sent, accepted, acceptedBytes, refused, refusedCalls, spentCalls) = Window.Sum(now);
                 double share = sent == 0 ? 0 : (double)refused / sent;
                 if (_checkPending && now / second >= _lastCutSecond + 3 && IsFault(Window.Whole(now / second - 1), now / second < _lastCutSecond + 6, ref said))
                 {
@@ -151,7 +148,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 // an outage, which backing off handles: it tells no rate).
                 var (quota, quotaBytes) = Window.MostAccepted(now);
                 double beyond = _fault > 0 ? _fault + Math.Max(0.05, _fault / 2) : 0.02;
-                bool overQuota = throttled > 0 && spentCalls >= 1 && refusedCalls >= 2 && sent >= 100 && (accepted > 0 || quota > 0)
+                bool overQuota = throttled > 0 && spentCalls >= 1 && refusedCalls >= 2 && sent >= 100 && quota > 0
                     && refused > sent * beyond + 3 * Math.Sqrt(sent * Math.Max(_fault, 0.01));
                 if (overQuota)
                     _lastRefused = now;
@@ -255,7 +252,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             private const int Seconds = 5;
             private readonly long[] _slot = new long[Slots];
             private readonly long[] _sent = new long[Slots];
-            private readonly long[] _sentBytes = new long[Slots];
             private readonly long[] _accepted = new long[Slots];
             private readonly long[] _acceptedBytes = new long[Slots];
             private readonly long[] _refused = new long[Slots];
@@ -268,14 +264,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             private readonly long[] _wholeRefused = new long[Seconds];
             private readonly int[] _wholeRefusedCalls = new int[Seconds];
 
-            public void Add(long now, int sent, long sentBytes, int accepted, long acceptedBytes, int refused)
+            public void Add(long now, int sent, int accepted, long acceptedBytes, int refused)
             {
                 long slot = now / (Stopwatch.Frequency / 10);
                 int i = (int)(slot % Slots);
                 if (_slot[i] != slot)
                 {
                     _slot[i] = slot;
-                    _sent[i] = _sentBytes[i] = _accepted[i] = _acceptedBytes[i] = _refused[i] = 0;
+                    _sent[i] = _accepted[i] = _acceptedBytes[i] = _refused[i] = 0;
                     _refusedCalls[i] = _spentCalls[i] = 0;
                 }
                 if (refused > 0)
@@ -283,7 +279,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 if (refused >= 0.9 * sent)
                     _spentCalls[i]++;
                 _sent[i] += sent;
-                _sentBytes[i] += sentBytes;
                 _accepted[i] += accepted;
                 _acceptedBytes[i] += acceptedBytes;
                 _refused[i] += refused;
@@ -304,24 +299,23 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 _wholeRefused[w] += refused;
             }
 
-            public (long Sent, long SentBytes, long Accepted, long AcceptedBytes, long Refused, int RefusedCalls, int SpentCalls) Sum(long now)
+            public (long Sent, long Accepted, long AcceptedBytes, long Refused, int RefusedCalls, int SpentCalls) Sum(long now)
             {
                 long slot = now / (Stopwatch.Frequency / 10);
-                long sent = 0, sentBytes = 0, accepted = 0, acceptedBytes = 0, refused = 0;
+                long sent = 0, accepted = 0, acceptedBytes = 0, refused = 0;
                 int refusedCalls = 0, spentCalls = 0;
                 for (int i = 0; i < Slots; i++)
                 {
                     if (_slot[i] <= slot - Slots || _slot[i] > slot)
                         continue;
                     sent += _sent[i];
-                    sentBytes += _sentBytes[i];
                     accepted += _accepted[i];
                     acceptedBytes += _acceptedBytes[i];
                     refused += _refused[i];
                     refusedCalls += _refusedCalls[i];
                     spentCalls += _spentCalls[i];
                 }
-                return (sent, sentBytes, accepted, acceptedBytes, refused, refusedCalls, spentCalls);
+                return (sent, accepted, acceptedBytes, refused, refusedCalls, spentCalls);
             }
 
             /// <summary>Whole second <paramref name="second"/> (a Stopwatch second), when it is one of the last five and anything was sent in it.</summary>

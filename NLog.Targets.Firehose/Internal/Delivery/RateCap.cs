@@ -31,7 +31,11 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _bytesPerSecond = Math.Max(0, bytesPerSecond);
             _timestamp = timestamp ?? Stopwatch.GetTimestamp;
             _isOn = _recordsPerSecond > 0 || _bytesPerSecond > 0;
+            Allowances = Allowance;
         }
+
+        /// <summary><see cref="Allowance"/> as one delegate, made once (the pipeline passes it to the buffer on every look).</summary>
+        public Func<string, (int Records, int Bytes)> Allowances { get; }
 
         /// <summary>Whether any stream has a rate (a fixed cap, or one learned).</summary>
         public bool IsOn => _isOn;
