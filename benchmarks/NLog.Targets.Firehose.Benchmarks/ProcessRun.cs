@@ -63,6 +63,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             foreach (string arg in args)
                 start.ArgumentList.Add(arg);
             string result;
+            var standInCpuBefore = standIn.Cpu;
             System.Threading.Tasks.Task changed = System.Threading.Tasks.Task.CompletedTask;
             using (var app = Process.Start(start) ?? throw new InvalidOperationException("the application process did not start"))
             {
@@ -76,11 +77,12 @@ namespace NLog.Targets.Firehose.Benchmarks
                 app.WaitForExit();
             }
             changed.Wait();
+            double standInCpu = (standIn.Cpu - standInCpuBefore).TotalMilliseconds;
             var (events, distinct) = standIn.TakeDistinctCount();
             if (outage == "1" || quota)
                 standIn.Command("clear");
             string refused = quota ? FormattableString.Invariant($" quota_refused={standIn.QuotaRefused() - refusedBefore}") : string.Empty;
-            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused}");
+            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused} standin_cpu_ms={standInCpu:0}");
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string part in line.Split(' '))
             {
