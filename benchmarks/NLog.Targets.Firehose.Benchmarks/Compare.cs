@@ -40,6 +40,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                 var cpu = new List<double>();
                 var logging = new List<double>();
                 var steady = new List<double>();
+                var compiling = new List<double>();
+                var baselineCompiling = new List<double>();
                 var complete = new List<string>();
                 bool allExact = true;
                 for (int run = 0; run < runs; run++)
@@ -51,6 +53,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                     output.Flush();
                     cpu.Add(Number(firehose.Values, "cpu_ms") / Number(baseline.Values, "cpu_ms"));
                     logging.Add(Number(firehose.Values, "logging_s") / Number(baseline.Values, "logging_s"));
+                    compiling.Add(Number(firehose.Values, "jit_ms") / 1000);
+                    baselineCompiling.Add(Number(baseline.Values, "jit_ms") / 1000);
                     if (firehose.Values.ContainsKey("steady_cpu_ms_per_s"))
                         steady.Add(Number(firehose.Values, "steady_cpu_ms_per_s") / Number(baseline.Values, "steady_cpu_ms_per_s"));
                     long count = long.Parse(situation[0], CultureInfo.InvariantCulture);
@@ -62,7 +66,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 string steadyText = steady.Count == 0 ? string.Empty
                     : FormattableString.Invariant($"; steady-state CPU {Median(steady):0.00}x ({string.Join(", ", steady.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))})");
                 summary.Add(FormattableString.Invariant(
-                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}"));
+                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}; compiling {Median(compiling):0.0} s against {Median(baselineCompiling):0.0} s"));
             }
             output.WriteLine();
             output.WriteLine("Ratios: this target / NLog's AsyncTargetWrapper + NullTarget (same layout, same run), median of " + runs);
