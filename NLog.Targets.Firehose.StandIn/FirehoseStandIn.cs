@@ -279,7 +279,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// </summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
     {
-        if (request.ContentLength is long length && length >= 0 && length <= int.MaxValue)
+        if (request.ContentLength is long length && length >= 0 && length <= 16 * 1024 * 1024) // larger declared lengths: read as they come
         {
             byte[] body = new byte[length];
             int read = 0;
