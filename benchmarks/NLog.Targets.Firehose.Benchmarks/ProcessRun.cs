@@ -27,7 +27,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>; <c>quota=N</c> / <c>quotabytes=N</c> (the stand-in
     /// refuses records over N records or bytes per second, as Firehose's quota does; prints <c>quota_refused</c>);
     /// <c>flush=1</c> (a flush of up to 5 minutes after the logging loop, timed as <c>delivered_s</c>);
-    /// <c>internallog=Debug</c> (NLog's InternalLogger at that level on stderr); <c>quotachange=S:R[:B]</c> (the quota
+    /// <c>transport=none</c> (no HTTP: the body and its hash only, see <see cref="NoNetworkClient"/>); <c>internallog=Debug</c> (NLog's InternalLogger at that level on stderr); <c>quotachange=S:R[:B]</c> (the quota
     /// becomes R records / B bytes per second S seconds in); <c>timeline=1</c> (delivered/throttled per second).</item>
     /// </list>
     /// </summary>
@@ -114,6 +114,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                     if (property != null)
                         property.SetValue(firehose, property.PropertyType == typeof(TimeSpan) ? TimeSpan.Parse(option.Value, CultureInfo.InvariantCulture) : Convert.ChangeType(option.Value, property.PropertyType, CultureInfo.InvariantCulture));
                 }
+                if (options.TryGetValue("transport", out var transport) && transport == "none")
+                    firehose.Seams.ClientFactory = _ => new NoNetworkClient();
                 target = firehose;
             }
             else if (kind == "async-null")
@@ -148,6 +150,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             long poolBefore = System.Threading.ThreadPool.CompletedWorkItemCount;
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
+            var systemBefore = process.PrivilegedProcessorTime;
             var jitBefore = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
             var clock = Stopwatch.StartNew();
             var timeline = new System.Text.StringBuilder();
@@ -192,11 +195,12 @@ namespace NLog.Targets.Firehose.Benchmarks
             var total = clock.Elapsed;
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+            double system = (process.PrivilegedProcessorTime - systemBefore).TotalMilliseconds;
             string counts = firehose is null ? string.Empty
                 : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} calls={firehose.Statistics.Calls} records_accepted={firehose.Statistics.Records} event_bytes={firehose.Statistics.EventBytes}"
                     + (timeline.Length > 0 ? " per_second=" + timeline : string.Empty);
             output.WriteLine(FormattableString.Invariant(
-                $"cpu_ms={cpu:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
+                $"cpu_ms={cpu:0} system_ms={system:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }
 
         /// <summary>
