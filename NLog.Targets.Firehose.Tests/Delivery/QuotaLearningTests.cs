@@ -1,11 +1,7 @@
 using System;
-using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.Diagnostics.Metrics;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NLog.Targets.Firehose.Internal.Diagnostics;
 using NLog.Targets.Firehose.StandIn;
 using NLog.Targets.Firehose.Tests.Support;
 
@@ -29,20 +25,7 @@ namespace NLog.Targets.Firehose.Tests
             string name = "fh-quota-" + Guid.NewGuid().ToString("N");
             var target = StandInHarness.Target(standIn);
             target.Name = name;
-            var learned = new ConcurrentDictionary<string, double>();
-            using var listener = new MeterListener();
-            listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "nlog.firehose.rate.learned")
-                    l.EnableMeasurementEvents(instrument);
-            };
-            listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
-            {
-                var tagged = tags.ToArray();
-                if (tagged.Any(t => t.Key == "target" && (string?)t.Value == name))
-                    learned[(string)tagged.Single(t => t.Key == "stream").Value!] = value;
-            });
-            listener.Start();
+            using var measured = new TargetMeasurements(name);
 
             const int total = 16_000; // 4 s at the quota
             using (var factory = Harness.Factory(target))
@@ -51,7 +34,7 @@ namespace NLog.Targets.Firehose.Tests
                 for (int i = 0; i < total; i++)
                     logger.Info("event {Seq}", i);
                 factory.Flush(TimeSpan.FromSeconds(60));
-                listener.RecordObservableInstruments();
+                measured.ObserveGauges();
             }
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
@@ -60,7 +43,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsTrue(standIn.QuotaRefusedRecords <= total * 3 / 4, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted");
             var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
             Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
-            Assert.IsTrue(learned.TryGetValue("app-logs", out double gauge) && gauge > 0, "the meter's gauge reports it per stream");
+            Assert.IsTrue(measured.Last("nlog.firehose.rate.learned", "stream", "app-logs") > 0, "the meter's gauge reports it per stream");
 
             using (var again = Harness.Factory(target)) // started again (a reconfiguration): it learns afresh
                 Assert.AreEqual(0, target.Statistics.LearnedRates.Count(), "no rate carried over from the last start");
