@@ -122,14 +122,23 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Starts a stand-in on 127.0.0.1 on a free port (or <paramref name="port"/>).</summary>
-    public static async Task<FirehoseStandIn> StartAsync(int port = 0, int seed = 12345)
+    /// <summary>
+    /// Starts a stand-in on 127.0.0.1 on a free port (or <paramref name="port"/>); over TLS (https) with
+    /// <paramref name="certificate"/> when given.
+    /// </summary>
+    public static async Task<FirehoseStandIn> StartAsync(int port = 0, int seed = 12345, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (certificate != null)
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves HTTPS out
         builder.WebHost.UseKestrel(options =>
         {
-            options.Listen(IPAddress.Loopback, port);
+            options.Listen(IPAddress.Loopback, port, listen =>
+            {
+                if (certificate != null)
+                    listen.UseHttps(certificate);
+            });
             options.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
         });
         var app = builder.Build();
@@ -155,6 +164,92 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", DefaultSecretKey);
         Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
         Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
+    }
+
+    /// <summary>
+    /// When true and no fault is set, a PutRecordBatch call is answered as soon as its records are counted (all accepted) and
+    /// what it would be checked for (signature, body, limits, the stream) and stored waits for
+    /// <see cref="CompleteDeferredChecks"/>: a service that parses nothing while a benchmark measures the application
+    /// beside it on the same cores. Violations found then are listed as usual.
+    /// </summary>
+    public bool DeferChecks { get; set; }
+
+    private readonly ConcurrentQueue<(string Method, string Host, long? ContentLength, HeaderDictionary Headers, byte[] Body)> _deferred = new();
+
+    private async Task AcceptDeferredAsync(HttpContext context, byte[] body, long requestNumber)
+    {
+        var request = context.Request;
+        var headers = new HeaderDictionary();
+        foreach (var header in request.Headers)
+            headers[header.Key] = header.Value;
+        _deferred.Enqueue((request.Method, request.Host.Value ?? string.Empty, request.ContentLength, headers, body));
+        int count = body.AsSpan().Count("{\"Data\":"u8); // the client's serializer writes each record as {"Data":"…"}
+        using var responseBody = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(responseBody))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("FailedPutCount", 0);
+            writer.WriteBoolean("Encrypted", false);
+            writer.WriteStartArray("RequestResponses");
+            for (int i = 0; i < count; i++)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("RecordId", RecordId(requestNumber, i));
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/x-amz-json-1.1";
+        context.Response.ContentLength = responseBody.Length;
+        await context.Response.Body.WriteAsync(responseBody.GetBuffer().AsMemory(0, (int)responseBody.Length)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks and stores the calls <see cref="DeferChecks"/> answered unchecked, in arrival order: a call that fails a
+    /// check is a violation and stores nothing. Returns how many calls it checked.
+    /// </summary>
+    public int CompleteDeferredChecks()
+    {
+        int checkedCalls = 0;
+        while (_deferred.TryDequeue(out var call))
+        {
+            checkedCalls++;
+            var (authError, accessKey) = CheckSignature(call.Method, call.Host, call.ContentLength, call.Headers, call.Body);
+            if (authError != null)
+            {
+                Violation("deferred: " + authError.Value.Message);
+                continue;
+            }
+            string stream;
+            List<byte[]> records;
+            try
+            {
+                (stream, records) = ParseBody(call.Body);
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+            {
+                Violation("deferred: malformed body: " + ex.Message);
+                continue;
+            }
+            long dataBytes = records.Sum(r => (long)r.Length);
+            if (records.Count == 0 || records.Count > MaxRecordsPerCall || records.Any(r => r.Length > MaxRecordBytes) || dataBytes > MaxBytesPerCall)
+            {
+                Violation($"deferred: a call of {records.Count} records and {dataBytes} bytes is over the limits");
+                continue;
+            }
+            var queue = AutoCreateStreams ? _streams.GetOrAdd(stream, _ => new ConcurrentQueue<byte[]>()) : _streams.GetValueOrDefault(stream);
+            if (queue is null)
+            {
+                Violation($"deferred: stream {stream} does not exist");
+                continue;
+            }
+            foreach (var record in records)
+                queue.Enqueue(record);
+            _calls.Enqueue(new CallRecord(stream, records.Count, dataBytes, 200, "ok", accessKey!, ((IHeaderDictionary)call.Headers).UserAgent.ToString()));
+        }
+        return checkedCalls;
     }
 
     /// <summary>Creates a delivery stream (idempotent).</summary>
@@ -359,6 +454,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         if (!string.Equals(request.ContentType, "application/x-amz-json-1.1", StringComparison.OrdinalIgnoreCase))
             Violation($"Content-Type was '{request.ContentType}'");
 
+        if (DeferChecks && !faults.Any)
+        {
+            await AcceptDeferredAsync(context, body, requestNumber).ConfigureAwait(false);
+            return;
+        }
+
         var (authError, accessKey) = CheckSignature(request, body);
         if (authError != null)
         {
@@ -518,9 +619,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         await context.Response.Body.WriteAsync(responseBody.ToArray()).ConfigureAwait(false);
     }
 
-    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body, string service = "firehose")
+    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(HttpRequest request, byte[] body, string service = "firehose") =>
+        CheckSignature(request.Method, request.Host.Value ?? string.Empty, request.ContentLength, request.Headers, body, service);
+
+    private ((int Status, string Code, string Message)? Error, string? AccessKey) CheckSignature(string method, string host, long? contentLength, IHeaderDictionary requestHeaders, byte[] body, string service = "firehose")
     {
-        var auth = SigV4Verifier.Parse(request.Headers.Authorization.FirstOrDefault());
+        var auth = SigV4Verifier.Parse(requestHeaders.Authorization.FirstOrDefault());
         if (auth != null)
             _signingRegions.Enqueue(auth.Region);
         if (auth is null)
@@ -529,7 +633,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             return ((400, "UnrecognizedClientException", "The security token included in the request is invalid."), null);
         if (auth.Service != service)
             return ((403, "InvalidSignatureException", $"Credential should be scoped to correct service: '{service}', not '{auth.Service}'."), null);
-        if (_sessionTokens.TryGetValue(auth.AccessKey, out var token) && request.Headers["X-Amz-Security-Token"].FirstOrDefault() != token)
+        if (_sessionTokens.TryGetValue(auth.AccessKey, out var token) && requestHeaders["X-Amz-Security-Token"].FirstOrDefault() != token)
             return ((403, "UnrecognizedClientException", "The security token included in the request is invalid (temporary credentials need their session token)."), null);
         if (ExpectedRegion != null && auth.Region != ExpectedRegion)
             return ((403, "InvalidSignatureException", $"Credential should be scoped to a valid region, not '{auth.Region}'."), null);
@@ -539,7 +643,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
                 return ((403, "InvalidSignatureException", $"Header '{required}' is not signed"), null);
         }
 
-        string? amzDate = request.Headers["X-Amz-Date"].FirstOrDefault();
+        string? amzDate = requestHeaders["X-Amz-Date"].FirstOrDefault();
         if (!SigV4Verifier.TryParseAmzDate(amzDate, out var signedAt) || amzDate!.Substring(0, 8) != auth.Date)
             return ((403, "IncompleteSignatureException", "X-Amz-Date is missing or does not match the credential scope"), null);
         var serverNow = DateTime.UtcNow + Faults.ClockOffset;
@@ -547,7 +651,7 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             return ((400, "InvalidSignatureException", $"Signature expired: {amzDate} is now earlier than {serverNow:yyyyMMdd'T'HHmmss'Z'} (5 min.)"), auth.AccessKey);
 
         string payloadHash = SigV4Verifier.HashHex(body);
-        string? declaredHash = request.Headers["X-Amz-Content-SHA256"].FirstOrDefault();
+        string? declaredHash = requestHeaders["X-Amz-Content-SHA256"].FirstOrDefault();
         if (declaredHash != null && declaredHash != payloadHash)
             return ((400, "InvalidSignatureException", "x-amz-content-sha256 does not match the body"), null);
 
@@ -555,16 +659,16 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         foreach (var name in auth.SignedHeaders)
         {
             if (name == "host")
-                headers[name] = request.Host.Value ?? string.Empty;
+                headers[name] = host;
             else if (name == "content-length")
-                headers[name] = (request.ContentLength ?? body.Length).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            else if (request.Headers.TryGetValue(name, out var values))
+                headers[name] = (contentLength ?? body.Length).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            else if (requestHeaders.TryGetValue(name, out var values))
                 headers[name] = string.Join(",", values.ToArray());
             else
                 return ((403, "InvalidSignatureException", $"Signed header '{name}' is missing"), null);
         }
 
-        string expected = SigV4Verifier.ComputeSignature(request.Method, "/", string.Empty, headers, auth.SignedHeaders, declaredHash ?? payloadHash, amzDate, auth.Region, auth.Service, secret);
+        string expected = SigV4Verifier.ComputeSignature(method, "/", string.Empty, headers, auth.SignedHeaders, declaredHash ?? payloadHash, amzDate, auth.Region, auth.Service, secret);
         if (expected != auth.Signature)
             return ((403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."), null);
         return (null, auth.AccessKey);

@@ -51,6 +51,12 @@ public sealed class StandInFaults
     /// <summary>The stand-in's clock runs this far from the machine's: signatures outside ±5 min of it are rejected.</summary>
     public TimeSpan ClockOffset { get; set; }
 
+    /// <summary>True when any fault is set.</summary>
+    public bool Any =>
+        ThrottleCallRate > 0 || FailedRecordRate > 0 || DropConnectionRate > 0 || DropAfterProcessingRate > 0 || InternalErrorRate > 0
+        || SlowAfterProcessingRate > 0 || ResponseDelay > TimeSpan.Zero || Hold != null || OutageUntilUtc > DateTime.UtcNow
+        || QuotaRecordsPerSecond > 0 || QuotaBytesPerSecond > 0 || ClockOffset != TimeSpan.Zero;
+
     /// <summary>Starts an outage of <paramref name="duration"/> from now.</summary>
     public void BeginOutage(TimeSpan duration) => OutageUntilUtc = DateTime.UtcNow + duration;
 
