@@ -193,5 +193,30 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
             Assert.IsTrue(standIn.Calls.All(c => c.Records <= 500 && c.DataBytes <= FirehoseStandIn.MaxBytesPerCall));
         }
+
+        [TestMethod]
+        public async Task NlogConfig_UseHttpClient_UnderFaults_DeliversExactlyOnceThroughHttpClient()
+        {
+            await using var standIn = await FirehoseStandIn.StartAsync(seed: 1717);
+            standIn.CreateStream("app-logs");
+            StandInHarness.InjectFaultMix(standIn);
+            const int total = 20_000;
+            using var capture = new InternalLogCapture(LogLevel.Debug);
+            var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app-logs' region='us-east-1' serviceUrl='{standIn.Url}' useHttpClient='true' /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>");
+            var logger = factory.GetLogger("HttpClient");
+            for (int i = 0; i < total; i++)
+                logger.Info("event {Seq}", i);
+            factory.Shutdown();
+
+            StringAssert.Contains(capture.Text, "calls go through HttpClient (useHttpClient)");
+            Assert.IsFalse(capture.Text.Contains("own HTTP/1.1 connections", StringComparison.Ordinal));
+            Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
+            CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
     }
 }

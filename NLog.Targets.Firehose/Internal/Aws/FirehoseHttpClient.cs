@@ -10,12 +10,14 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using NLog.Common;
+using NLog.Targets.Firehose.Internal.Aws.Transport;
 using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Aws
 {
     /// <summary>
-    /// PutRecordBatch over our own <see cref="HttpClient"/>, signed with AWSSDK.Core's public SigV4 signer.
+    /// PutRecordBatch over our own HTTP/1.1 connections (<c>SocketTransport</c>, net8.0), or over <see cref="HttpClient"/>
+    /// when a proxy applies (<see cref="HttpClientTransport"/>), signed with AWSSDK.Core's public SigV4 signer.
     /// Credentials are resolved per request (the SDK caches and refreshes them), so rotating credentials work.
     /// A clock-skew error is corrected from the response's Date header and re-signed once; an expired or
     /// unrecognised token makes the credentials be resolved again once. All other retrying is the caller's.
@@ -24,7 +26,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
     {
         private static readonly string UserAgent = BuildUserAgent();
 
-        private readonly HttpClient _http;
+        private readonly IHttpTransport _transport;
         private readonly FirehoseEndpoint _endpoint;
         private readonly SigV4Signer _signer;
         private readonly TimeSpan _requestTimeout;
@@ -51,6 +53,16 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
         /// <param name="proxy">The proxy for the default handler; null for the system's (<c>HTTPS_PROXY</c>, <c>NO_PROXY</c>).</param>
         public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy)
+            : this(endpoint, credentials, requestTimeout, targetName, CreateTransport(endpoint.ServiceUri, targetName, handler, proxy))
+        {
+        }
+
+        /// <param name="endpoint">Where to send and which region signs.</param>
+        /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
+        /// <param name="requestTimeout">How long one attempt may take.</param>
+        /// <param name="targetName">For InternalLogger messages.</param>
+        /// <param name="transport">How the POST travels; disposed with this client.</param>
+        internal FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, IHttpTransport transport)
         {
             _endpoint = endpoint;
             _signer = new SigV4Signer(endpoint.ServiceUri, endpoint.SigningRegion, FirehoseProtocol.SigningService);
@@ -58,8 +70,57 @@ namespace NLog.Targets.Firehose.Internal.Aws
             _fixedCredentials = credentials;
             _targetName = targetName;
             _resolver = credentials is null ? new DefaultAWSCredentialsIdentityResolver() : null;
-            _http = new HttpClient(handler ?? CreateDefaultHandler(proxy), disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            _transport = transport;
         }
+
+        /// <summary>How the POST travels.</summary>
+        internal IHttpTransport Transport => _transport;
+
+        /// <summary>
+        /// Our own connections, unless asked for HttpClient (<c>useHttpClient</c>), a test gives a handler, a proxy is
+        /// configured or the system's proxy settings (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>ALL_PROXY</c> less
+        /// <c>NO_PROXY</c>; on Windows and macOS the system's) send the endpoint through a proxy: then HttpClient, which
+        /// speaks to proxies. On netstandard2.0 always HttpClient.
+        /// </summary>
+        internal static IHttpTransport CreateTransport(Uri uri, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy, bool useHttpClient = false)
+        {
+#if NET8_0_OR_GREATER
+            if (!useHttpClient && handler is null && proxy is null && !SystemProxyApplies(uri))
+            {
+                InternalLogger.Debug("{0}: calls go over the target's own HTTP/1.1 connections", targetName);
+                return new SocketTransport(uri);
+            }
+#endif
+            InternalLogger.Debug("{0}: calls go through HttpClient ({1})", targetName,
+                useHttpClient ? "useHttpClient" : handler != null ? "a given handler" : proxy != null ? "proxyUrl" : SystemProxyName());
+            return new HttpClientTransport(uri, handler, proxy);
+        }
+
+        private static string SystemProxyName()
+        {
+#if NET8_0_OR_GREATER
+            return "the system's proxy";
+#else
+            return "netstandard2.0";
+#endif
+        }
+
+#if NET8_0_OR_GREATER
+        private static bool SystemProxyApplies(Uri uri)
+        {
+            try
+            {
+                var system = HttpClient.DefaultProxy;
+                var via = system.GetProxy(uri);
+                return via != null && via != uri && !system.IsBypassed(uri);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "KinesisFirehose: could not read the system's proxy settings; HttpClient will");
+                return true;
+            }
+        }
+#endif
 
         /// <summary>The current correction applied to the local clock when signing.</summary>
         public TimeSpan ClockOffset => TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
@@ -106,12 +167,13 @@ namespace NLog.Targets.Firehose.Internal.Aws
             bool credentialsRefreshed = false;
             while (true)
             {
-                var (status, responseBody, errorType, requestId, serverDate) = await SendOnceAsync(body, length, amzTarget, cancellationToken).ConfigureAwait(false);
-                if (status == 200)
-                    return parse(responseBody, count);
+                var answer = await SendOnceAsync(body, length, amzTarget, cancellationToken).ConfigureAwait(false);
+                if (answer.Status == 200)
+                    return parse(answer.Body, count);
 
-                var (code, message) = FirehoseProtocol.ParseError(responseBody, errorType);
-                var error = new FirehoseServiceException(status, code, message, requestId);
+                var (code, message) = FirehoseProtocol.ParseError(answer.Body, answer.ErrorType);
+                var error = new FirehoseServiceException(answer.Status, code, message, answer.RequestId);
+                var serverDate = answer.Date;
                 var kind = error.Kind;
                 if (kind == FailureKind.ClockSkew && !clockCorrected && serverDate.HasValue)
                 {
@@ -132,21 +194,16 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        private async Task<(int Status, byte[] Body, string? ErrorType, string? RequestId, DateTimeOffset? Date)> SendOnceAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
+        private async Task<HttpAnswer> SendOnceAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_requestTimeout);
             try
             {
                 var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
-                using var request = await CreateSignedRequestAsync(body, length, amzTarget, credentials).ConfigureAwait(false);
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                byte[] responseBody = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-                if (response.StatusCode == System.Net.HttpStatusCode.OK)
-                    return (200, responseBody, null, null, null); // the headers matter only to an error (and parsing them costs every call)
-                string? errorType = response.Headers.TryGetValues("X-Amzn-ErrorType", out var types) ? types.FirstOrDefault() : null;
-                string? requestId = response.Headers.TryGetValues("x-amzn-RequestId", out var ids) ? ids.FirstOrDefault() : null;
-                return ((int)response.StatusCode, responseBody, errorType, requestId, response.Headers.Date);
+                var keys = await credentials.GetCredentialsAsync().ConfigureAwait(false);
+                var headers = Sign(body, length, amzTarget, keys);
+                return await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -154,17 +211,19 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        private async Task<HttpRequestMessage> CreateSignedRequestAsync(byte[] body, int length, string amzTarget, AWSCredentials credentials)
+        private KeyValuePair<string, string>[] Sign(byte[] body, int length, string amzTarget, ImmutableCredentials keys)
         {
-            var keys = await credentials.GetCredentialsAsync().ConfigureAwait(false);
-            var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.ServiceUri);
-            var content = new ByteArrayContent(body, 0, length);
-            content.Headers.TryAddWithoutValidation("Content-Type", FirehoseProtocol.ContentType);
-            request.Content = content;
-            request.Headers.TryAddWithoutValidation("X-Amz-Target", amzTarget);
-            request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-            _signer.Sign(request, body, length, FirehoseProtocol.ContentType, amzTarget, keys, DateTime.UtcNow + ClockOffset);
-            return request;
+            var signature = _signer.Sign(body, length, FirehoseProtocol.ContentType, amzTarget, keys, DateTime.UtcNow + ClockOffset);
+            var headers = new KeyValuePair<string, string>[signature.SecurityToken is null ? 6 : 7];
+            headers[0] = new KeyValuePair<string, string>("Content-Type", FirehoseProtocol.ContentType);
+            headers[1] = new KeyValuePair<string, string>("X-Amz-Target", amzTarget);
+            headers[2] = new KeyValuePair<string, string>("User-Agent", UserAgent);
+            headers[3] = new KeyValuePair<string, string>("X-Amz-Date", signature.AmzDate);
+            headers[4] = new KeyValuePair<string, string>("X-Amz-Content-SHA256", signature.PayloadHash);
+            if (signature.SecurityToken != null)
+                headers[5] = new KeyValuePair<string, string>("X-Amz-Security-Token", signature.SecurityToken);
+            headers[headers.Length - 1] = new KeyValuePair<string, string>("Authorization", signature.Authorization);
+            return headers;
         }
 
         private async Task<AWSCredentials> GetCredentialsAsync(CancellationToken cancellationToken)
@@ -236,29 +295,6 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        private static HttpMessageHandler CreateDefaultHandler(System.Net.IWebProxy? proxy)
-        {
-#if NET8_0_OR_GREATER
-            return new SocketsHttpHandler
-            {
-                // Null: the system's proxy, from HTTPS_PROXY / HTTP_PROXY / NO_PROXY (ALL_PROXY) as .NET reads them.
-                Proxy = proxy,
-                UseProxy = true,
-                AllowAutoRedirect = false,
-                // Recycle connections so DNS changes of the regional endpoint are picked up.
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
-                MaxConnectionsPerServer = 16,
-            };
-#else
-            var handler = new HttpClientHandler { AllowAutoRedirect = false, MaxConnectionsPerServer = 16, UseProxy = true };
-            if (proxy != null)
-                handler.Proxy = proxy;
-            return handler;
-#endif
-        }
-
         private static string BuildUserAgent()
         {
             string version = typeof(FirehoseHttpClient).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -271,7 +307,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         public void Dispose()
         {
-            _http.Dispose();
+            _transport.Dispose();
             Interlocked.Exchange(ref _resolver, null)?.Dispose();
         }
     }

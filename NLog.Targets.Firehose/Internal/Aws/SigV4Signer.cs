@@ -34,10 +34,14 @@ namespace NLog.Targets.Firehose.Internal.Aws
         {
             _region = region;
             _service = service;
-            _host = endpoint.IsDefaultPort ? endpoint.IdnHost : endpoint.IdnHost + ":" + endpoint.Port.ToString(CultureInfo.InvariantCulture);
+            _host = HostHeader(endpoint);
             _canonicalUri = CanonicalUri(endpoint.AbsolutePath);
             _canonicalQuery = CanonicalQuery(endpoint.Query);
         }
+
+        /// <summary>The <c>Host</c> header of requests to <paramref name="endpoint"/>, as signed and as sent.</summary>
+        internal static string HostHeader(Uri endpoint) =>
+            endpoint.IsDefaultPort ? endpoint.IdnHost : endpoint.IdnHost + ":" + endpoint.Port.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>
         /// <c>yyyyMMdd'T'HHmmss'Z'</c>, written digit by digit: a custom format string runs the framework's general date
@@ -71,8 +75,22 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// <c>Authorization</c> to <paramref name="request"/>, whose body is the first <paramref name="length"/> bytes of
         /// <paramref name="body"/>, sent with <paramref name="contentType"/> and <paramref name="amzTarget"/>.
         /// </summary>
-        [MethodImpl(HotPath.Optimized)]
         public void Sign(HttpRequestMessage request, byte[] body, int length, string contentType, string amzTarget, ImmutableCredentials credentials, DateTime signedAtUtc)
+        {
+            var signature = Sign(body, length, contentType, amzTarget, credentials, signedAtUtc);
+            request.Headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
+            request.Headers.TryAddWithoutValidation("X-Amz-Content-SHA256", signature.PayloadHash);
+            if (signature.SecurityToken != null)
+                request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", signature.SecurityToken);
+            request.Headers.TryAddWithoutValidation("Authorization", signature.Authorization);
+        }
+
+        /// <summary>
+        /// The signing headers of a request whose body is the first <paramref name="length"/> bytes of
+        /// <paramref name="body"/>, sent with <paramref name="contentType"/> and <paramref name="amzTarget"/>.
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        public SigV4Signature Sign(byte[] body, int length, string contentType, string amzTarget, ImmutableCredentials credentials, DateTime signedAtUtc)
         {
             string amzDate = AmzDate(signedAtUtc);
             string date = amzDate.Substring(0, 8);
@@ -96,12 +114,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
             string scope = date + "/" + _region + "/" + _service + "/aws4_request";
             string stringToSign = Algorithm + "\n" + amzDate + "\n" + scope + "\n" + Hex(Sha256(Encoding.UTF8.GetBytes(canonical.ToString())));
             string signature = Hex(Hmac(SigningKey(credentials.SecretKey, date), Encoding.UTF8.GetBytes(stringToSign)));
-
-            request.Headers.TryAddWithoutValidation("X-Amz-Date", amzDate);
-            request.Headers.TryAddWithoutValidation("X-Amz-Content-SHA256", payloadHash);
-            if (token != null)
-                request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", token);
-            request.Headers.TryAddWithoutValidation("Authorization", Algorithm + " Credential=" + credentials.AccessKey + "/" + scope + ", SignedHeaders=" + signedHeaders + ", Signature=" + signature);
+            string authorization = Algorithm + " Credential=" + credentials.AccessKey + "/" + scope + ", SignedHeaders=" + signedHeaders + ", Signature=" + signature;
+            return new SigV4Signature(amzDate, payloadHash, token, authorization);
         }
 
         /// <summary>The derived key of <paramref name="secret"/> for <paramref name="date"/>, kept until either changes.</summary>
@@ -189,5 +203,29 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
             return new string(chars);
         }
+    }
+
+    /// <summary>The headers a SigV4 signature adds to a request.</summary>
+    internal readonly struct SigV4Signature
+    {
+        public SigV4Signature(string amzDate, string payloadHash, string? securityToken, string authorization)
+        {
+            AmzDate = amzDate;
+            PayloadHash = payloadHash;
+            SecurityToken = securityToken;
+            Authorization = authorization;
+        }
+
+        /// <summary><c>X-Amz-Date</c>.</summary>
+        public string AmzDate { get; }
+
+        /// <summary><c>X-Amz-Content-SHA256</c>.</summary>
+        public string PayloadHash { get; }
+
+        /// <summary><c>X-Amz-Security-Token</c>; null with long-term credentials.</summary>
+        public string? SecurityToken { get; }
+
+        /// <summary><c>Authorization</c>.</summary>
+        public string Authorization { get; }
     }
 }

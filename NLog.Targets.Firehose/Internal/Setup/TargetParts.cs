@@ -44,7 +44,8 @@ namespace NLog.Targets.Firehose.Internal.Setup
             var encoder = new RecordEncoder(target.AppendNewLine, target.OversizeRecordAction);
             _client = seams.ClientFactory != null
                 ? seams.ClientFactory(Endpoint)
-                : new FirehoseHttpClient(Endpoint, aws.Credentials, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), _name, null, aws.Proxy);
+                : new FirehoseHttpClient(Endpoint, aws.Credentials, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), _name,
+                    FirehoseHttpClient.CreateTransport(Endpoint.ServiceUri, _name, null, aws.Proxy, target.UseHttpClient));
             var sequence = new RecordSequence();
             _journal = OpenJournal(target);
             Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, _journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)_journal.Acknowledge);
