@@ -60,8 +60,10 @@ namespace NLog.Targets.Firehose.Benchmarks
                     long count = long.Parse(situation[0], CultureInfo.InvariantCulture);
                     long arrived = (long)Number(firehose.Values, "arrived");
                     long distinct = (long)Number(firehose.Values, "distinct");
-                    allExact &= arrived == count && distinct == count;
-                    complete.Add(arrived == count && distinct == count ? "all once" : FormattableString.Invariant($"{distinct} of {count} ({arrived - distinct} twice)"));
+                    long violations = (long)Number(firehose.Values, "violations");
+                    allExact &= arrived == count && distinct == count && violations == 0;
+                    complete.Add(arrived == count && distinct == count && violations == 0 ? "all once"
+                        : FormattableString.Invariant($"{distinct} of {count} ({arrived - distinct} twice, {violations} protocol violations)"));
                 }
                 string steadyText = steady.Count == 0 ? string.Empty
                     : FormattableString.Invariant($"; steady-state CPU {Median(steady):0.00}x ({string.Join(", ", steady.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))})");

@@ -78,11 +78,11 @@ namespace NLog.Targets.Firehose.Benchmarks
             }
             changed.Wait();
             double standInCpu = (standIn.Cpu - standInCpuBefore).TotalMilliseconds;
-            var (events, distinct) = standIn.TakeDistinctCount();
+            var (events, distinct, violations) = standIn.TakeDistinctCount();
             if (outage == "1" || quota)
                 standIn.Command("clear");
             string refused = quota ? FormattableString.Invariant($" quota_refused={standIn.QuotaRefused() - refusedBefore}") : string.Empty;
-            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused} standin_cpu_ms={standInCpu:0}");
+            string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused} standin_cpu_ms={standInCpu:0} violations={violations}");
             var values = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (string part in line.Split(' '))
             {

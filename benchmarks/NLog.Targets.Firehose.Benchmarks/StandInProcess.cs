@@ -8,7 +8,9 @@ namespace NLog.Targets.Firehose.Benchmarks
 {
     /// <summary>
     /// The loopback stand-in in a process of its own, so the end-to-end figures do not pay for the stand-in's work
-    /// (parsing, base64 decoding, storing) in the measured process. Protocol on its standard input and output:
+    /// (parsing, base64 decoding, storing) in the measured process; and, as the set-up has it, a service that
+    /// parses nothing while the application runs: with no fault set, calls are answered once their records are counted
+    /// and checked (signature, body, limits) and stored when the events are counted (<c>distinct</c>). Protocol on its standard input and output:
     /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>,
     /// <c>distinct</c> with those and how many of them are distinct, and
     /// <c>outage</c> / <c>clear</c> with <c>ok</c>.
@@ -52,12 +54,16 @@ namespace NLog.Targets.Firehose.Benchmarks
             _process.StandardOutput.ReadLine();
         }
 
-        /// <summary>Events stored since the last call, and how many of them are distinct (an event stored twice counts once).</summary>
-        public (long Events, long Distinct) TakeDistinctCount()
+        /// <summary>
+        /// Events stored since the last call, how many of them are distinct (an event stored twice counts once), and the
+        /// protocol violations the stand-in saw so far (its checks of the calls it answered unchecked run first).
+        /// </summary>
+        public (long Events, long Distinct, int Violations) TakeDistinctCount()
         {
             _process.StandardInput.WriteLine("distinct");
             string[] parts = _process.StandardOutput.ReadLine()!.Split(' ');
-            return (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
+            return (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture));
         }
 
         /// <summary>Records refused so far for being over the stream's quota.</summary>
@@ -107,6 +113,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                     break;
             }
             factory.Shutdown();
+            standIn.CompleteDeferredChecks();
             standIn.ClearRecords();
         }
 
@@ -115,6 +122,7 @@ namespace NLog.Targets.Firehose.Benchmarks
         {
             var standIn = FirehoseStandIn.StartAsync().GetAwaiter().GetResult();
             standIn.CreateStream("app-logs");
+            standIn.DeferChecks = true; // parses nothing while the application runs (the set-up); checked when counted
             WarmUp(standIn);
             output.WriteLine(standIn.Url);
             output.Flush();
@@ -147,6 +155,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                     output.Flush();
                     continue;
                 }
+                standIn.CompleteDeferredChecks();
+                int violations = standIn.Violations.Count;
                 long lines = 0;
                 var distinct = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var record in standIn.Records("app-logs"))
@@ -162,7 +172,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                     }
                 }
                 standIn.ClearRecords();
-                output.WriteLine(line == "distinct" ? lines + " " + distinct.Count : lines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                output.WriteLine(line == "distinct" ? lines + " " + distinct.Count + " " + violations : lines.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 output.Flush();
             }
             standIn.DisposeAsync().AsTask().GetAwaiter().GetResult();
