@@ -64,9 +64,9 @@ namespace NLog.Targets.Firehose.Internal.Aws.Transport
                 }
                 catch
                 {
-                    // Never sent again here, even on a kept-open connection the server may have closed as the request went
-                    // (HttpClient sends again then): whether the server took the request is unknown, and the caller, which
-                    // counts calls of unknown outcome, decides. Idle connections the server closed are found before use.
+                    // Never sent again here, even on a kept-open connection the server may have closed as the request went:
+                    // whether the server took the request is unknown, and the caller, which counts calls of unknown outcome,
+                    // decides. Idle connections the server closed are found before use.
                     connection.Dispose();
                     throw;
                 }
