@@ -32,6 +32,13 @@ namespace NLog.Targets.Firehose.Tests
             new KeyValuePair<string, string>("X-Amz-Target", "Firehose_20150804.PutRecordBatch"),
         };
 
+        /// <summary>A validation that trusts exactly <paramref name="certificate"/> (the tests' self-signed one), nothing else.</summary>
+        private static System.Net.Security.RemoteCertificateValidationCallback TrustOnly(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+        {
+            string thumbprint = certificate.Thumbprint;
+            return (sender, presented, chain, errors) => presented?.GetCertHashString() == thumbprint;
+        }
+
         private static Task<HttpAnswer> PostAsync(SocketTransport transport, string body) =>
             transport.PostAsync(Headers, Encoding.UTF8.GetBytes(body + "unsent tail"), Encoding.UTF8.GetByteCount(body), CancellationToken.None);
 
@@ -121,8 +128,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             using var certificate = ScriptedHttpServer.CreateCertificate();
             using var server = new ScriptedHttpServer((connection, request) => Ok, certificate);
-            string thumbprint = certificate.Thumbprint;
-            using (var trusting = new SocketTransport(server.Url, (sender, presented, chain, errors) => presented?.GetCertHashString() == thumbprint))
+            using (var trusting = new SocketTransport(server.Url, TrustOnly(certificate)))
             {
                 Assert.AreEqual(200, (await PostAsync(trusting, "secret")).Status);
                 Assert.AreEqual(200, (await PostAsync(trusting, "secret")).Status);
@@ -143,9 +149,8 @@ namespace NLog.Targets.Firehose.Tests
             await using var standIn = await FirehoseStandIn.StartAsync(certificate: certificate);
             standIn.CreateStream("app-logs");
             Assert.AreEqual("https", standIn.Url.Scheme);
-            string thumbprint = certificate.Thumbprint;
             var endpoint = new FirehoseEndpoint(standIn.Url, "us-east-1", isConfigured: true);
-            var transport = new SocketTransport(standIn.Url, (sender, presented, chain, errors) => presented?.GetCertHashString() == thumbprint);
+            var transport = new SocketTransport(standIn.Url, TrustOnly(certificate));
             using var client = new FirehoseHttpClient(endpoint, new Amazon.Runtime.BasicAWSCredentials(FirehoseStandIn.DefaultAccessKey, FirehoseStandIn.DefaultSecretKey),
                 TimeSpan.FromSeconds(30), "fh", transport);
             var records = Enumerable.Range(0, 3).Select(i => new NLog.Targets.Firehose.Internal.Buffering.BufferedRecord("app-logs", Encoding.UTF8.GetBytes("event " + i + "\n"), 2, i)).ToList();

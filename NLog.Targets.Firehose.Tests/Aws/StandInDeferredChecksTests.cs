@@ -21,14 +21,23 @@ namespace NLog.Targets.Firehose.Tests
         private static BufferedRecord[] Records(int count) =>
             Enumerable.Range(0, count).Select(i => new BufferedRecord("app-logs", Encoding.UTF8.GetBytes("event " + i + "\n"), 2, i)).ToArray();
 
+        private static async Task<FirehoseStandIn> DeferringStandInAsync()
+        {
+            var standIn = await FirehoseStandIn.StartAsync();
+            standIn.CreateStream("app-logs");
+            standIn.DeferChecks = true;
+            return standIn;
+        }
+
+        private static FirehoseHttpClient Client(FirehoseStandIn standIn, string secret) =>
+            new FirehoseHttpClient(new FirehoseEndpoint(standIn.Url, "us-east-1", isConfigured: true),
+                new Amazon.Runtime.BasicAWSCredentials(FirehoseStandIn.DefaultAccessKey, secret), TimeSpan.FromSeconds(30), "fh");
+
         [TestMethod]
         public async Task DeferChecks_CallsAnsweredAtOnce_CheckedAndStoredWhenCompleted()
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            standIn.DeferChecks = true;
-            var endpoint = new FirehoseEndpoint(standIn.Url, "us-east-1", isConfigured: true);
-            using var client = new FirehoseHttpClient(endpoint, new Amazon.Runtime.BasicAWSCredentials(FirehoseStandIn.DefaultAccessKey, FirehoseStandIn.DefaultSecretKey), TimeSpan.FromSeconds(30), "fh");
+            await using var standIn = await DeferringStandInAsync();
+            using var client = Client(standIn, FirehoseStandIn.DefaultSecretKey);
 
             var result = await client.PutRecordBatchAsync("app-logs", Records(3), CancellationToken.None);
 
@@ -42,11 +51,8 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public async Task DeferChecks_WrongSecret_IsAViolationWhenCompleted_NothingStored()
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            standIn.DeferChecks = true;
-            var endpoint = new FirehoseEndpoint(standIn.Url, "us-east-1", isConfigured: true);
-            using var client = new FirehoseHttpClient(endpoint, new Amazon.Runtime.BasicAWSCredentials(FirehoseStandIn.DefaultAccessKey, "not-the-secret"), TimeSpan.FromSeconds(30), "fh");
+            await using var standIn = await DeferringStandInAsync();
+            using var client = Client(standIn, "not-the-secret");
 
             await client.PutRecordBatchAsync("app-logs", Records(2), CancellationToken.None);
             standIn.CompleteDeferredChecks();
@@ -58,12 +64,9 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public async Task DeferChecks_WithAFaultSet_CallsAreCheckedAsTheyCome()
         {
-            await using var standIn = await FirehoseStandIn.StartAsync();
-            standIn.CreateStream("app-logs");
-            standIn.DeferChecks = true;
+            await using var standIn = await DeferringStandInAsync();
             standIn.Faults.InternalErrorRate = 1;
-            var endpoint = new FirehoseEndpoint(standIn.Url, "us-east-1", isConfigured: true);
-            using var client = new FirehoseHttpClient(endpoint, new Amazon.Runtime.BasicAWSCredentials(FirehoseStandIn.DefaultAccessKey, FirehoseStandIn.DefaultSecretKey), TimeSpan.FromSeconds(30), "fh");
+            using var client = Client(standIn, FirehoseStandIn.DefaultSecretKey);
 
             var error = await Assert.ThrowsExactlyAsync<FirehoseServiceException>(() => client.PutRecordBatchAsync("app-logs", Records(1), CancellationToken.None));
 

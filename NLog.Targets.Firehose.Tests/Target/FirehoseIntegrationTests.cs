@@ -174,12 +174,7 @@ namespace NLog.Targets.Firehose.Tests
             standIn.CreateStream("app-logs");
             StandInHarness.InjectFaultMix(standIn);
             const int total = 200_000;
-            var factory = new LogFactory();
-            factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>
-  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
-  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app-logs' region='us-east-1' serviceUrl='{standIn.Url}' /></targets>
-  <rules><logger name='*' writeTo='fh' /></rules>
-</nlog>");
+            var factory = FactoryFromXml(standIn, string.Empty);
             var logger = factory.GetLogger("Acceptance");
             for (int i = 0; i < total; i++)
             {
@@ -202,12 +197,7 @@ namespace NLog.Targets.Firehose.Tests
             StandInHarness.InjectFaultMix(standIn);
             const int total = 20_000;
             using var capture = new InternalLogCapture(LogLevel.Debug);
-            var factory = new LogFactory();
-            factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>
-  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
-  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app-logs' region='us-east-1' serviceUrl='{standIn.Url}' useHttpClient='true' /></targets>
-  <rules><logger name='*' writeTo='fh' /></rules>
-</nlog>");
+            var factory = FactoryFromXml(standIn, "useHttpClient='true'");
             var logger = factory.GetLogger("HttpClient");
             for (int i = 0; i < total; i++)
                 logger.Info("event {Seq}", i);
@@ -217,6 +207,18 @@ namespace NLog.Targets.Firehose.Tests
             Assert.IsFalse(capture.Text.Contains("own HTTP/1.1 connections", StringComparison.Ordinal));
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
             CollectionAssert.AreEqual(Array.Empty<string>(), standIn.Violations.ToArray());
+        }
+
+        /// <summary>A factory configured from nlog.config XML: the target with defaults into the stand-in's app-logs, plus <paramref name="attributes"/>.</summary>
+        private static LogFactory FactoryFromXml(FirehoseStandIn standIn, string attributes)
+        {
+            var factory = new LogFactory();
+            factory.Setup().LoadConfigurationFromXml($@"<nlog throwConfigExceptions='true'>
+  <extensions><add assembly='NLog.Targets.Firehose'/></extensions>
+  <targets><target type='KinesisFirehose' name='fh' deliveryStreamName='app-logs' region='us-east-1' serviceUrl='{standIn.Url}' {attributes} /></targets>
+  <rules><logger name='*' writeTo='fh' /></rules>
+</nlog>");
+            return factory;
         }
     }
 }
