@@ -92,7 +92,7 @@ namespace NLog.Targets.Firehose.Tests
             var signer = new SigV4Signer(new Uri("https://firehose.us-east-1.amazonaws.com/"), "us-east-1", "firehose");
             using var request = new HttpRequestMessage(HttpMethod.Post, "https://firehose.us-east-1.amazonaws.com/");
             byte[] body = Encoding.UTF8.GetBytes(Body + "unsent tail");
-            signer.Sign(request, body, Body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+            SignInto(request, signer, body, Body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
                 new ImmutableCredentials("AKIDEXAMPLE", Secret, null), new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc));
 
             string authorization = request.Headers.GetValues("Authorization").Single();
@@ -117,7 +117,7 @@ namespace NLog.Targets.Firehose.Tests
 
             var signer = new SigV4Signer(uri, "eu-central-1", "firehose");
             using var request = new HttpRequestMessage(HttpMethod.Post, uri);
-            signer.Sign(request, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+            SignInto(request, signer, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
                 new ImmutableCredentials("AKIDEXAMPLE", Secret, null), signedAt);
 
             Assert.AreEqual(sdk, request.Headers.GetValues("Authorization").Single());
@@ -129,7 +129,7 @@ namespace NLog.Targets.Firehose.Tests
             var signer = new SigV4Signer(new Uri("http://127.0.0.1:4566/"), "eu-west-1", "firehose");
             using var request = new HttpRequestMessage(HttpMethod.Post, "http://127.0.0.1:4566/");
             byte[] body = Encoding.UTF8.GetBytes(Body);
-            signer.Sign(request, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
+            SignInto(request, signer, body, body.Length, "application/x-amz-json-1.1", "Firehose_20150804.PutRecordBatch",
                 new ImmutableCredentials("ASIAEXAMPLE", Secret, "session-token"), new DateTime(2025, 6, 30, 23, 59, 59, DateTimeKind.Utc));
 
             var headers = new Dictionary<string, string>
@@ -193,6 +193,17 @@ namespace NLog.Targets.Firehose.Tests
                     key = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(part));
                 return Hex(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(stringToSign)));
             }
+        }
+
+        /// <summary>Adds the signer's headers to <paramref name="request"/>, as the HttpClient transport sends them.</summary>
+        private static void SignInto(HttpRequestMessage request, SigV4Signer signer, byte[] body, int length, string contentType, string amzTarget, ImmutableCredentials credentials, DateTime signedAtUtc)
+        {
+            var signature = signer.Sign(body, length, contentType, amzTarget, credentials, signedAtUtc);
+            request.Headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
+            request.Headers.TryAddWithoutValidation("X-Amz-Content-SHA256", signature.PayloadHash);
+            if (signature.SecurityToken != null)
+                request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", signature.SecurityToken);
+            request.Headers.TryAddWithoutValidation("Authorization", signature.Authorization);
         }
     }
 }

@@ -17,7 +17,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 {
     /// <summary>
     /// PutRecordBatch over our own HTTP/1.1 connections (<c>SocketTransport</c>, net8.0), or over <see cref="HttpClient"/>
-    /// when a proxy applies (<see cref="HttpClientTransport"/>), signed with AWSSDK.Core's public SigV4 signer.
+    /// when a proxy applies (<see cref="HttpClientTransport"/>), signed by <see cref="SigV4Signer"/> with credentials from AWSSDK.Core.
     /// Credentials are resolved per request (the SDK caches and refreshes them), so rotating credentials work.
     /// A clock-skew error is corrected from the response's Date header and re-signed once; an expired or
     /// unrecognised token makes the credentials be resolved again once. All other retrying is the caller's.
@@ -72,9 +72,6 @@ namespace NLog.Targets.Firehose.Internal.Aws
             _resolver = credentials is null ? new DefaultAWSCredentialsIdentityResolver() : null;
             _transport = transport;
         }
-
-        /// <summary>How the POST travels.</summary>
-        internal IHttpTransport Transport => _transport;
 
         /// <summary>
         /// Our own connections, unless asked for HttpClient (<c>useHttpClient</c>), a test gives a handler, a proxy is

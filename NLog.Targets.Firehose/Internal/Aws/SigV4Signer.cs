@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Net.Http;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -68,21 +67,6 @@ namespace NLog.Targets.Firehose.Internal.Aws
                 text[i] = (char)('0' + value % 10);
                 value /= 10;
             }
-        }
-
-        /// <summary>
-        /// Adds <c>X-Amz-Date</c>, <c>X-Amz-Content-SHA256</c>, <c>X-Amz-Security-Token</c> (if any) and
-        /// <c>Authorization</c> to <paramref name="request"/>, whose body is the first <paramref name="length"/> bytes of
-        /// <paramref name="body"/>, sent with <paramref name="contentType"/> and <paramref name="amzTarget"/>.
-        /// </summary>
-        public void Sign(HttpRequestMessage request, byte[] body, int length, string contentType, string amzTarget, ImmutableCredentials credentials, DateTime signedAtUtc)
-        {
-            var signature = Sign(body, length, contentType, amzTarget, credentials, signedAtUtc);
-            request.Headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
-            request.Headers.TryAddWithoutValidation("X-Amz-Content-SHA256", signature.PayloadHash);
-            if (signature.SecurityToken != null)
-                request.Headers.TryAddWithoutValidation("X-Amz-Security-Token", signature.SecurityToken);
-            request.Headers.TryAddWithoutValidation("Authorization", signature.Authorization);
         }
 
         /// <summary>

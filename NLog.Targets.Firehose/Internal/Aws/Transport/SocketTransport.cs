@@ -33,6 +33,7 @@ namespace NLog.Targets.Firehose.Internal.Aws.Transport
         private readonly byte[] _requestStart;
         private readonly ConcurrentStack<Http11Connection> _idle = new ConcurrentStack<Http11Connection>();
         private int _disposed;
+        private int _connectionsOpened;
 
         /// <param name="uri">The endpoint: http or https.</param>
         /// <param name="certificateValidation">Replaces the system's validation of the server's certificate (tests only).</param>
@@ -44,8 +45,6 @@ namespace NLog.Targets.Firehose.Internal.Aws.Transport
             _certificateValidation = certificateValidation;
             _requestStart = Encoding.ASCII.GetBytes("POST " + uri.PathAndQuery + " HTTP/1.1\r\nHost: " + SigV4Signer.HostHeader(uri) + "\r\n");
         }
-
-        private int _connectionsOpened;
 
         /// <summary>Connections opened so far.</summary>
         internal int ConnectionsOpened => Volatile.Read(ref _connectionsOpened);
