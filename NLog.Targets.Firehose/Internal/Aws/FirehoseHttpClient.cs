@@ -18,7 +18,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
     /// <summary>
     /// PutRecordBatch over our own HTTP/1.1 connections (<c>SocketTransport</c>, net8.0), or over <see cref="HttpClient"/>
     /// when a proxy applies (<see cref="HttpClientTransport"/>), signed by <see cref="SigV4Signer"/> with credentials from AWSSDK.Core.
-    /// Credentials are resolved per request (the SDK caches and refreshes them), so rotating credentials work.
+    /// Credentials are resolved from the chain once (again after an error that names them); refreshing ones renew
+    /// themselves before they expire and fixed keys are read at every call, so rotating credentials work.
     /// A clock-skew error is corrected from the response's Date header and re-signed once; an expired or
     /// unrecognised token makes the credentials be resolved again once. All other retrying is the caller's.
     /// </summary>
@@ -130,7 +131,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
             try
             {
                 FirehoseProtocol.WriteRequest(deliveryStreamName, records, body);
-                return await SendWithRecoveryAsync(body, length, FirehoseProtocol.Target, ParsePutResponse, records.Count, cancellationToken).ConfigureAwait(false);
+                var answer = await SendAsync(body, length, FirehoseProtocol.Target, cancellationToken).ConfigureAwait(false);
+                return ParsePutResponse(answer.Body, records.Count);
             }
             finally
             {
@@ -141,7 +143,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
         public async Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken)
         {
             byte[] body = FirehoseProtocol.DescribeRequest(deliveryStreamName);
-            return await SendWithRecoveryAsync(body, body.Length, FirehoseProtocol.DescribeTarget, (responseBody, _) => FirehoseProtocol.ParseDescription(responseBody), 0, cancellationToken).ConfigureAwait(false);
+            var answer = await SendAsync(body, body.Length, FirehoseProtocol.DescribeTarget, cancellationToken).ConfigureAwait(false);
+            return FirehoseProtocol.ParseDescription(answer.Body);
         }
 
         private static PutRecordBatchResult ParsePutResponse(byte[] responseBody, int count)
@@ -157,16 +160,34 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        /// <summary>Sends the body, re-signing once after clock skew and once after refreshing refused credentials.</summary>
-        private async Task<T> SendWithRecoveryAsync<T>(byte[] body, int length, string amzTarget, Func<byte[], int, T> parse, int count, CancellationToken cancellationToken)
+        /// <summary>
+        /// Sends the body and returns the service's 200 answer: each attempt signed anew and within the request timeout,
+        /// signed again once after clock skew and once after refreshing refused credentials. One asynchronous method for
+        /// the attempts on purpose: each one more in a call's chain is compiled (three times) at start-up and boxed per call.
+        /// </summary>
+        private async Task<HttpAnswer> SendAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
         {
             bool clockCorrected = false;
             bool credentialsRefreshed = false;
             while (true)
             {
-                var answer = await SendOnceAsync(body, length, amzTarget, cancellationToken).ConfigureAwait(false);
+                HttpAnswer answer;
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    timeout.CancelAfter(_requestTimeout);
+                    try
+                    {
+                        var keys = KeysAtHand() ?? await GetKeysAsync(timeout.Token).ConfigureAwait(false);
+                        var headers = Sign(body, length, amzTarget, keys);
+                        answer = await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
+                    }
+                }
                 if (answer.Status == 200)
-                    return parse(answer.Body, count);
+                    return answer;
 
                 var (code, message) = FirehoseProtocol.ParseError(answer.Body, answer.ErrorType);
                 var error = new FirehoseServiceException(answer.Status, code, message, answer.RequestId);
@@ -191,23 +212,6 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        private async Task<HttpAnswer> SendOnceAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_requestTimeout);
-            try
-            {
-                var credentials = await GetCredentialsAsync(timeout.Token).ConfigureAwait(false);
-                var keys = await credentials.GetCredentialsAsync().ConfigureAwait(false);
-                var headers = Sign(body, length, amzTarget, keys);
-                return await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
-            }
-        }
-
         private KeyValuePair<string, string>[] Sign(byte[] body, int length, string amzTarget, ImmutableCredentials keys)
         {
             var signature = _signer.Sign(body, length, FirehoseProtocol.ContentType, amzTarget, keys, DateTime.UtcNow + ClockOffset);
@@ -223,7 +227,20 @@ namespace NLog.Targets.Firehose.Internal.Aws
             return headers;
         }
 
-        private async Task<AWSCredentials> GetCredentialsAsync(CancellationToken cancellationToken)
+        /// <summary>
+        /// The keys when getting them cannot wait: credentials resolved before that hold fixed keys (a profile's, the
+        /// environment's, given keys and token). Null when they must be resolved, fetched or renewed first (<see cref="GetKeysAsync"/>).
+        /// </summary>
+        private ImmutableCredentials? KeysAtHand()
+        {
+            var credentials = _fixedCredentials ?? Volatile.Read(ref _resolved);
+            return credentials is BasicAWSCredentials || credentials is SessionAWSCredentials || credentials is EnvironmentVariablesAWSCredentials
+                ? credentials.GetCredentials()
+                : null;
+        }
+
+        /// <summary>Resolves the credentials (once; again after <see cref="ResetCredentials"/>), fetches or renews refreshing ones, and returns the keys.</summary>
+        private async Task<ImmutableCredentials> GetKeysAsync(CancellationToken cancellationToken)
         {
             var credentials = _fixedCredentials ?? Volatile.Read(ref _resolved);
             if (credentials is null)
@@ -244,11 +261,11 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
             if (credentials is RefreshingAWSCredentials refreshing)
             {
-                // An assumed role (or a profile's or the environment's refreshing credentials): fetch or renew them here,
-                // where a failure can be told apart from Firehose's own errors; the signer then finds them cached.
+                // An assumed role (or a profile's or the environment's refreshing credentials): fetched or renewed here,
+                // where a failure can be told apart from Firehose's own errors (they are cached until they near expiry).
                 try
                 {
-                    await refreshing.GetCredentialsAsync().ConfigureAwait(false);
+                    return await refreshing.GetCredentialsAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is AmazonClientException || ex is AmazonServiceException || ex is System.Net.Http.HttpRequestException)
                 {
@@ -262,7 +279,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
                     throw new FirehoseServiceException(0, "CredentialsUnavailable", "could not get credentials: " + reason, service?.RequestId);
                 }
             }
-            return credentials;
+            return await credentials.GetCredentialsAsync().ConfigureAwait(false);
         }
 
         private static T? Innermost<T>(Exception? ex)

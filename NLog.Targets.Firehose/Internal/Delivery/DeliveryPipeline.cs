@@ -187,9 +187,23 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 if (first)
                     _ = RunCallAsync(slot, call, stop);
                 else
-                    Task.Run(() => RunCallAsync(slot, call, stop));
+                    StartOnPool(slot, call, stop);
                 first = false;
             }
+        }
+
+        /// <summary>Starts a call on the thread pool: one work item (no task wrapping a task), and the application's execution context stays where it is.</summary>
+        private void StartOnPool(int slot, List<BufferedRecord> call, CancellationToken stop)
+        {
+#if NET8_0_OR_GREATER
+            ThreadPool.UnsafeQueueUserWorkItem(static start => _ = start.Pipeline.RunCallAsync(start.Slot, start.Call, start.Stop), (Pipeline: this, Slot: slot, Call: call, Stop: stop), preferLocal: false);
+#else
+            ThreadPool.UnsafeQueueUserWorkItem(state =>
+            {
+                var start = ((DeliveryPipeline Pipeline, int Slot, List<BufferedRecord> Call, CancellationToken Stop))state;
+                _ = start.Pipeline.RunCallAsync(start.Slot, start.Call, start.Stop);
+            }, (Pipeline: this, Slot: slot, Call: call, Stop: stop));
+#endif
         }
 
         /// <summary>The timer fires at <paramref name="due"/> (a Stopwatch timestamp) unless it is armed for earlier already.</summary>
@@ -223,7 +237,21 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 CallOutcome outcome;
                 try
                 {
-                    outcome = await SendAsync(stream, call, wire, starts, stop).ConfigureAwait(false);
+                    // Sent here, not in an asynchronous method of its own: each one more in a call's chain is compiled at
+                    // start-up and boxed per call.
+                    long started = Stopwatch.GetTimestamp();
+                    PutRecordBatchResult? response = null;
+                    CallOutcome? failure = null;
+                    try
+                    {
+                        response = await _client.PutRecordBatchAsync(stream, wire, stop).ConfigureAwait(false);
+                        _statistics.CallEnded(wire.Count, started);
+                    }
+                    catch (Exception ex) when (_statistics.CallEnded(wire.Count, started) && CallOutcome.FromFailure(ex, call, stop) is CallOutcome failed)
+                    {
+                        failure = failed;
+                    }
+                    outcome = failure ?? CallOutcome.FromResponse(call, wire, starts, response!);
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
@@ -357,23 +385,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             var summary = _summary?.Invoke(stream, report);
             if (summary != null)
                 _buffer.Add(summary, beyondBounds: true);
-        }
-
-        /// <summary>One call and what became of its records (<paramref name="wire"/>: as sent, packed or not).</summary>
-        private async Task<CallOutcome> SendAsync(string stream, List<BufferedRecord> records, List<BufferedRecord> wire, List<int>? starts, CancellationToken cancellationToken)
-        {
-            PutRecordBatchResult response;
-            long started = Stopwatch.GetTimestamp();
-            try
-            {
-                response = await _client.PutRecordBatchAsync(stream, wire, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (_statistics.CallEnded(wire.Count, started) && CallOutcome.FromFailure(ex, records, cancellationToken) is CallOutcome failed)
-            {
-                return failed;
-            }
-            _statistics.CallEnded(wire.Count, started);
-            return CallOutcome.FromResponse(records, wire, starts, response);
         }
 
         private void Wake()
