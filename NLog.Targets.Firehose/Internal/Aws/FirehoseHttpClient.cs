@@ -123,28 +123,28 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// <summary>The current correction applied to the local clock when signing.</summary>
         public TimeSpan ClockOffset => TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
 
-        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+        public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
         {
-            // The body goes into a pooled array: bodies are up to ~5.4 MB, and allocating one per call would churn the large object heap.
+            // The body goes into a pooled array: bodies are up to ~5.4 MB, and allocating one per call would churn the large
+            // object heap. SendAsync returns it to the pool when the call is over.
             int length = FirehoseProtocol.RequestLength(deliveryStreamName, records);
             byte[] body = ArrayPool<byte>.Shared.Rent(length);
             try
             {
                 FirehoseProtocol.WriteRequest(deliveryStreamName, records, body);
-                var answer = await SendAsync(body, length, FirehoseProtocol.Target, cancellationToken).ConfigureAwait(false);
-                return ParsePutResponse(answer.Body, records.Count);
             }
-            finally
+            catch
             {
                 ArrayPool<byte>.Shared.Return(body);
+                throw;
             }
+            return SendAsync(body, length, pooledBody: true, FirehoseProtocol.Target, ParsePutResponse, records.Count, cancellationToken);
         }
 
-        public async Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken)
+        public Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken)
         {
             byte[] body = FirehoseProtocol.DescribeRequest(deliveryStreamName);
-            var answer = await SendAsync(body, body.Length, FirehoseProtocol.DescribeTarget, cancellationToken).ConfigureAwait(false);
-            return FirehoseProtocol.ParseDescription(answer.Body);
+            return SendAsync(body, body.Length, pooledBody: false, FirehoseProtocol.DescribeTarget, static (answer, _) => FirehoseProtocol.ParseDescription(answer), 0, cancellationToken);
         }
 
         private static PutRecordBatchResult ParsePutResponse(byte[] responseBody, int count)
@@ -161,54 +161,65 @@ namespace NLog.Targets.Firehose.Internal.Aws
         }
 
         /// <summary>
-        /// Sends the body and returns the service's 200 answer: each attempt signed anew and within the request timeout,
-        /// signed again once after clock skew and once after refreshing refused credentials. One asynchronous method for
-        /// the attempts on purpose: each one more in a call's chain is compiled (three times) at start-up and boxed per call.
+        /// Sends the body and parses the service's 200 answer with <paramref name="parse"/> (given the answer's body and
+        /// <paramref name="count"/>): each attempt signed anew and within the request timeout, signed again once after
+        /// clock skew and once after refreshing refused credentials; a <paramref name="pooledBody"/> goes back to the pool
+        /// when the call is over. One asynchronous method for the whole call on purpose: each one more in a call's chain is
+        /// compiled (three times) at start-up and boxed per call; with T a class, both operations share one compiled body.
         /// </summary>
-        private async Task<HttpAnswer> SendAsync(byte[] body, int length, string amzTarget, CancellationToken cancellationToken)
+        private async Task<T> SendAsync<T>(byte[] body, int length, bool pooledBody, string amzTarget, Func<byte[], int, T> parse, int count, CancellationToken cancellationToken)
+            where T : class
         {
-            bool clockCorrected = false;
-            bool credentialsRefreshed = false;
-            while (true)
+            try
             {
-                HttpAnswer answer;
-                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                bool clockCorrected = false;
+                bool credentialsRefreshed = false;
+                while (true)
                 {
-                    timeout.CancelAfter(_requestTimeout);
-                    try
+                    HttpAnswer answer;
+                    using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                     {
-                        var keys = KeysAtHand() ?? await GetKeysAsync(timeout.Token).ConfigureAwait(false);
-                        var headers = Sign(body, length, amzTarget, keys);
-                        answer = await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
+                        timeout.CancelAfter(_requestTimeout);
+                        try
+                        {
+                            var keys = KeysAtHand() ?? await GetKeysAsync(timeout.Token).ConfigureAwait(false);
+                            var headers = Sign(body, length, amzTarget, keys);
+                            answer = await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
+                        }
                     }
-                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
-                    }
-                }
-                if (answer.Status == 200)
-                    return answer;
+                    if (answer.Status == 200)
+                        return parse(answer.Body, count);
 
-                var (code, message) = FirehoseProtocol.ParseError(answer.Body, answer.ErrorType);
-                var error = new FirehoseServiceException(answer.Status, code, message, answer.RequestId);
-                var serverDate = answer.Date;
-                var kind = error.Kind;
-                if (kind == FailureKind.ClockSkew && !clockCorrected && serverDate.HasValue)
-                {
-                    clockCorrected = true;
-                    var offset = serverDate.Value.UtcDateTime - DateTime.UtcNow;
-                    Interlocked.Exchange(ref _clockOffsetTicks, offset.Ticks);
-                    InternalLogger.Warn("{0}: Firehose reported {1}; correcting the signing clock by {2:0.#} s and signing again", _targetName, code, offset.TotalSeconds);
-                    continue;
+                    var (code, message) = FirehoseProtocol.ParseError(answer.Body, answer.ErrorType);
+                    var error = new FirehoseServiceException(answer.Status, code, message, answer.RequestId);
+                    var serverDate = answer.Date;
+                    var kind = error.Kind;
+                    if (kind == FailureKind.ClockSkew && !clockCorrected && serverDate.HasValue)
+                    {
+                        clockCorrected = true;
+                        var offset = serverDate.Value.UtcDateTime - DateTime.UtcNow;
+                        Interlocked.Exchange(ref _clockOffsetTicks, offset.Ticks);
+                        InternalLogger.Warn("{0}: Firehose reported {1}; correcting the signing clock by {2:0.#} s and signing again", _targetName, code, offset.TotalSeconds);
+                        continue;
+                    }
+                    if (kind == FailureKind.Credentials && !credentialsRefreshed)
+                    {
+                        credentialsRefreshed = true;
+                        InternalLogger.Warn("{0}: Firehose reported {1}; resolving credentials again", _targetName, code);
+                        ResetCredentials();
+                        continue;
+                    }
+                    throw error;
                 }
-                if (kind == FailureKind.Credentials && !credentialsRefreshed)
-                {
-                    credentialsRefreshed = true;
-                    InternalLogger.Warn("{0}: Firehose reported {1}; resolving credentials again", _targetName, code);
-                    ResetCredentials();
-                    continue;
-                }
-                throw error;
+            }
+            finally
+            {
+                if (pooledBody)
+                    ArrayPool<byte>.Shared.Return(body);
             }
         }
 
