@@ -77,22 +77,29 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         /// <summary>One call made: its records and latency.</summary>
         public void Request(int records, TimeSpan latency)
         {
-            Requests.Add(1, _tag);
-            RecordsPerCall.Record(records, _tag);
-            Latency.Record(latency.TotalMilliseconds, _tag);
+            if (Requests.Enabled)
+                Requests.Add(1, _tag);
+            if (RecordsPerCall.Enabled)
+                RecordsPerCall.Record(records, _tag);
+            if (Latency.Enabled)
+                Latency.Record(latency.TotalMilliseconds, _tag);
         }
 
         /// <summary>Records Firehose accepted in one call (packed or not): their bytes, billed units, and their events' bytes before compression.</summary>
         public void RecordsAccepted(long bytes, long billedUnits, long eventBytes)
         {
-            BytesSent.Add(bytes, _tag);
-            BilledUnits.Add(billedUnits, _tag);
-            EventBytes.Add(eventBytes, _tag);
+            Add(BytesSent, bytes);
+            Add(BilledUnits, billedUnits);
+            Add(EventBytes, eventBytes);
         }
 
+        /// <summary>
+        /// Measures only while someone listens (<see cref="Instrument.Enabled"/>): with no listener, as in most processes,
+        /// a call costs a field read, and the meter's generic recording code is never run (nor compiled).
+        /// </summary>
         private void Add(Counter<long> counter, long value)
         {
-            if (value > 0)
+            if (value > 0 && counter.Enabled)
                 counter.Add(value, _tag);
         }
 
