@@ -31,7 +31,6 @@ namespace NLog.Targets.Firehose.Internal.Intake
     {
         private const string TruncatedSuffix = "...[truncated]";
         private static readonly UTF8Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
-        private static readonly JsonWriterOptions JsonOptions = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
         private readonly bool _appendNewLine;
         private readonly OversizeRecordAction _oversizeAction;
@@ -195,7 +194,10 @@ namespace NLog.Targets.Firehose.Internal.Intake
         private static byte[] WriteTruncatedJson(LogEventInfo logEvent, string message, string? exception, int originalBytes)
         {
             using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, JsonOptions))
+            // Options made here, not in a static field: only an oversized record needs the JSON encoder (its set-up is
+            // ~15 methods run for the first time, which would hold back the runtime's tiering at every process's first call).
+            var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+            using (var writer = new Utf8JsonWriter(stream, options))
             {
                 writer.WriteStartObject();
                 writer.WriteString("time", logEvent.TimeStamp.ToUniversalTime().ToString("o", System.Globalization.CultureInfo.InvariantCulture));
