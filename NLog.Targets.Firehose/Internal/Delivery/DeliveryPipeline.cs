@@ -238,7 +238,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 try
                 {
                     // Sent here, not in an asynchronous method of its own: each one more in a call's chain is compiled at
-                    // start-up and boxed per call.
+                    // start-up and boxed per call. The answer is read outside the filtered try: an error there is not the call's.
                     long started = Stopwatch.GetTimestamp();
                     PutRecordBatchResult? response = null;
                     CallOutcome? failure = null;

@@ -95,7 +95,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>
         /// Measures only while someone listens (<see cref="Instrument.Enabled"/>): with no listener, as in most processes,
-        /// a call costs a field read, and the meter's generic recording code is never run (nor compiled).
+        /// a measurement costs a field read, and the meter's generic recording code is never run (nor compiled).
         /// </summary>
         private void Add(Counter<long> counter, long value)
         {
