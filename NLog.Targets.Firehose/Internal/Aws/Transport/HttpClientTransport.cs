@@ -51,10 +51,10 @@ namespace NLog.Targets.Firehose.Internal.Aws.Transport
                 Proxy = proxy,
                 UseProxy = true,
                 AllowAutoRedirect = false,
-                // Recycle connections so DNS changes of the regional endpoint are picked up.
-                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
-                ConnectTimeout = TimeSpan.FromSeconds(10),
+                // Connections recycled (so DNS changes of the regional endpoint are picked up) and connected as our own are.
+                PooledConnectionLifetime = SocketTransport.Lifetime,
+                PooledConnectionIdleTimeout = SocketTransport.IdleTimeout,
+                ConnectTimeout = SocketTransport.ConnectTimeout,
                 MaxConnectionsPerServer = 16,
             };
 #else
