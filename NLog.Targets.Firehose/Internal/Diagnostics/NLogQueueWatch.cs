@@ -20,9 +20,10 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     /// <item>Its writer can stop for good with events waiting (NLog issue #4890): a logging call arms the writer's timer only
     /// when its event found the queue empty and no writer task was running, and when it cannot take the target's lock within
     /// 50 ms it reads "a task is running" just before that task finds the queue empty and ends. Every later event finds the
-    /// queue not empty and arms nothing. The watch looks every <c>period</c>: events waiting at two looks in a row with no
-    /// writer task running and no hand-over for two periods means the writer stopped, and it arms the writer's timer
-    /// itself (what the lost call would have done).</item>
+    /// queue not empty and arms nothing. The watch looks every <c>period</c> while events are queued: events waiting with no
+    /// writer task running at a look and again at the next (taken <see cref="ConfirmDelay"/> later), with no hand-over
+    /// between them, means the writer stopped, and it arms the writer's timer itself (what the lost call would have
+    /// done).</item>
     /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
     /// <see cref="TakeAll"/> lets the target take it first.</item>
     /// </list>
@@ -43,8 +44,11 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private readonly Func<long?> _handOvers;
         private readonly Action _restarted;
         private readonly ManualResetEventSlim? _stop;
+        private readonly TimeSpan _period;
+        private readonly TimeSpan _confirm;
+        private readonly TimeSpan _idle;
         private long _lastHandOvers = -1;
-        private int _stalledLooks;
+        private bool _waitingAtLastLook;
         private int _disposed;
 
         private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, PropertyInfo? isEmpty,
@@ -61,20 +65,25 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             _flushEvent = flushEvent;
             _handOvers = handOvers;
             _restarted = restarted;
+            _period = period;
+            _confirm = ConfirmDelay(target.TaskDelayMilliseconds);
+            _idle = TimeSpan.FromTicks(Math.Max(period.Ticks * 10, TimeSpan.TicksPerSecond));
             if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
             {
                 // A thread of its own, asleep between looks: a thread-pool timer would cost a worker's wake-up and its idle
                 // spinning each time (README, "Performance and cost"), and would not fire while the pool is starved, one
                 // of the cases it watches for.
-                // Every period while NLog's queue held events at the last look, ten times less often while it was empty
-                // (a stall has events waiting: it is seen within ten periods and restarted two looks later).
+                // Every period while NLog's queue held events at the last look, once a second while it was empty: each look
+                // wakes this thread, ~0.1 ms of CPU on the 2-core virtual machines measured (README, "Performance and
+                // cost"), so looks stay few. A look that finds events waiting with no writer looks again as soon as NLog's
+                // own wake-up is past due (ConfirmDelay), so a stall is restarted within a second (or a period) and that
+                // delay of its start; meanwhile a logging thread may wait on NLog's full queue (overflowAction Block).
                 var stop = _stop = new ManualResetEventSlim(false, spinCount: 0);
-                var idle = TimeSpan.FromTicks(period.Ticks * 10);
                 new Thread(() =>
                 {
                     var next = period;
                     while (!stop.Wait(next))
-                        next = Look() ? period : idle;
+                        next = Look();
                     stop.Dispose();
                 })
                 { IsBackground = true, Name = "NLog.Targets.Firehose hand-over watch" }.Start();
@@ -142,11 +151,12 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>
         /// One look: events waiting and no writer task running (NLog's <c>_previousTask</c>) now and at the last look, and no
-        /// hand-over begun in between, means the writer stopped.
+        /// hand-over begun in between, means the writer stopped. Returns when to look next: soon after finding events waiting
+        /// with no writer (<see cref="ConfirmDelay"/>), a period later when events were queued, else after a second (or ten
+        /// periods).
         /// </summary>
-        /// <summary>One look; returns whether events were in NLog's queue (then the next look comes soon).</summary>
         [MethodImpl(HotPath.Optimized)]
-        private bool Look()
+        private TimeSpan Look()
         {
             try
             {
@@ -156,27 +166,35 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 long? handOvers = _handOvers();
                 if (handOvers is null)
                 {
-                    _stalledLooks = 0; // a hand-over is running: the writer is alive
-                    return queued;
+                    _waitingAtLastLook = false; // a hand-over is running: the writer is alive
+                    return queued ? _period : _idle;
                 }
-                _stalledLooks = waiting && handOvers.Value == _lastHandOvers ? _stalledLooks + 1 : 0;
+                bool handedOver = handOvers.Value != _lastHandOvers;
                 _lastHandOvers = handOvers.Value;
-                if (_stalledLooks >= 2 && Volatile.Read(ref _disposed) == 0)
+                if (waiting && _waitingAtLastLook && !handedOver && Volatile.Read(ref _disposed) == 0)
                 {
-                    // Two looks in a row with events waiting, no writer task and no hand-over for two periods: a busy machine
-                    // delays a 1 ms timer, it does not lose it for that long.
+                    // Two looks in a row with events waiting, no writer task and no hand-over between them, at least twice
+                    // NLog's own delay apart: a busy machine delays NLog's timer, it does not lose it for that long.
                     _restarted(); // counted and said first: what it restarts may be delivered at once
                     _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
-                    _stalledLooks = 0;
+                    _waitingAtLastLook = false;
+                    return _period;
                 }
-                return queued;
+                _waitingAtLastLook = waiting;
+                return waiting ? _confirm : queued ? _period : _idle;
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
                 InternalLogger.Debug(ex, "NLog's hand-over watch could not look at the queue");
-                return false;
+                return _idle;
             }
         }
+
+        /// <summary>
+        /// How long after finding events waiting with no writer the watch looks again: NLog arms its writer's timer for
+        /// <c>taskDelayMilliseconds</c> when an event finds the queue empty, so twice that (at least 20 ms) is well past its due time.
+        /// </summary>
+        public static TimeSpan ConfirmDelay(int taskDelayMilliseconds) => TimeSpan.FromMilliseconds(Math.Max(2L * Math.Max(taskDelayMilliseconds, 0), 20));
 
         /// <summary>
         /// Takes every event waiting in NLog's queue (at close, before NLog clears it). Flush requests in it are completed;

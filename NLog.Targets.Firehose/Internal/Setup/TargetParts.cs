@@ -26,6 +26,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
         private readonly IFirehoseClient _client;
         private readonly StreamCheck? _streamCheck;
         private readonly NLogQueueWatch? _queueWatch;
+        private readonly TimeSpan _stallWait;
         private readonly TerminationHook _terminationHook;
         private DiskJournal? _journal;
 
@@ -88,6 +89,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             Intake = new EventIntake(intake, Buffer, Pipeline, _journal, sequence, statistics);
             _queueWatch = NLogQueueWatch.Start(target, OnNLogQueueDropped, () => Intake.IsHandingOver ? (long?)null : statistics.HandOvers,
                 OnHandOverRestarted, seams.StallCheckPeriod);
+            _stallWait = NLogQueueWatch.ConfirmDelay(target.TaskDelayMilliseconds);
             _terminationHook = TerminationHook.Register(DeliverBeforeTermination, _name);
             if (target.CheckStreamAtStartup)
                 _streamCheck = Internal.Setup.StreamCheck.Start(_client, target.DeliveryStreamName, Endpoint.SigningRegion, _name);
@@ -223,7 +225,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
         private void OnHandOverRestarted()
         {
             if (_statistics.HandOverRestarted() == 1)
-                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue for {1} ms with no writer running (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer, or a writer starved of threads); the target restarted it, and will whenever it stops again (counted, not logged again)", _name, (long)(2 * _seams.StallCheckPeriod.TotalMilliseconds));
+                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue with no writer running for over {1} ms, twice NLog's own delay (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer, or a writer starved of threads); the target restarted it, and will whenever it stops again (counted, not logged again)", _name, (long)_stallWait.TotalMilliseconds);
         }
 
         /// <summary>

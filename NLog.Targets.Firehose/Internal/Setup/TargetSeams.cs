@@ -29,7 +29,11 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// <summary>The first pause of a stream after a persistent error.</summary>
         public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
 
-        /// <summary>How often the target looks for a stopped hand-over (events waiting at two looks in a row, none taken).</summary>
+        /// <summary>
+        /// How often the target looks for a stopped hand-over while NLog's queue holds events (a look that finds events waiting
+        /// with no writer looks again soon, and a second such look with none taken between restarts it); once a second
+        /// while the queue is empty. Not shorter: every look wakes a thread.
+        /// </summary>
         public TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
 
         /// <summary>Runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
