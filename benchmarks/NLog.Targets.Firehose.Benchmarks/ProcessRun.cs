@@ -161,6 +161,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             TimeSpan cpuWarm = TimeSpan.Zero;
             double warmAt = 0;
             int warmEvents = -1;
+            var jitWarm = (TimeSpan.Zero, 0L);
             for (int i = 0; i < count; i++)
             {
                 if (warmEvents < 0 && warmup >= 0 && clock.Elapsed.TotalSeconds >= warmup)
@@ -169,6 +170,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                     cpuWarm = process.TotalProcessorTime;
                     warmAt = clock.Elapsed.TotalSeconds;
                     warmEvents = i;
+                    jitWarm = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
                 }
                 logger.Info("event {seq} {pad}", i, Pad);
                 if (rate > 0 && (i + 1) % perSlice == 0)
@@ -182,6 +184,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             var logged = clock.Elapsed;
             process.Refresh();
             var cpuLogged = process.TotalProcessorTime;
+            var jitLogged = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
             string flushed = string.Empty;
             if (options.TryGetValue("flush", out var flush) && flush == "1")
             {
@@ -189,7 +192,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 flushed = FormattableString.Invariant($" delivered_s={clock.Elapsed.TotalSeconds:0.00}");
             }
             string steady = warmEvents < 0 ? string.Empty : FormattableString.Invariant(
-                $" steady_cpu_ms_per_s={(cpuLogged - cpuWarm).TotalMilliseconds / (logged.TotalSeconds - warmAt):0.0} steady_us_per_event={(cpuLogged - cpuWarm).TotalMilliseconds * 1000 / (count - warmEvents):0.00}");
+                $" steady_cpu_ms_per_s={(cpuLogged - cpuWarm).TotalMilliseconds / (logged.TotalSeconds - warmAt):0.0} steady_us_per_event={(cpuLogged - cpuWarm).TotalMilliseconds * 1000 / (count - warmEvents):0.00} steady_jit_ms={(jitLogged.Item1 - jitWarm.Item1).TotalMilliseconds:0} steady_jit_methods={jitLogged.Item2 - jitWarm.Item2}");
             sampler?.Dispose();
             LogManager.Shutdown();
             var total = clock.Elapsed;
