@@ -43,6 +43,18 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(1, said, "said once: " + log.Text);
         }
 
+        [TestMethod]
+        public void SecondLook_ComesOnceNLogsOwnWakeUpIsPastDue()
+        {
+            // A look that finds events waiting with no writer looks again after twice NLog's own delay (at least 20 ms): an
+            // earlier second look would restart a writer whose timer is merely not due yet.
+            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(10)); // the target's own taskDelayMilliseconds
+            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(0));
+            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(-1));
+            Assert.AreEqual(TimeSpan.FromMilliseconds(600), NLogQueueWatch.ConfirmDelay(300)); // a user's longer delay
+            Assert.AreEqual(TimeSpan.FromMilliseconds(2L * int.MaxValue), NLogQueueWatch.ConfirmDelay(int.MaxValue));
+        }
+
         private static void EnqueuePastTheWriter(AsyncTaskTarget target, LogEventInfo logEvent)
         {
             object queue = typeof(AsyncTaskTarget).GetField("_requestQueue", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(target)!;

@@ -174,7 +174,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 if (waiting && _waitingAtLastLook && !handedOver && Volatile.Read(ref _disposed) == 0)
                 {
                     // Two looks in a row with events waiting, no writer task and no hand-over between them, at least twice
-                    // NLog's own delay apart: a busy machine delays NLog's timer, it does not lose it for that long.
+                    // NLog's own delay apart. A busy machine can delay NLog's timer that long too; firing it now is then
+                    // harmless (it runs a little early), and it is counted all the same.
                     _restarted(); // counted and said first: what it restarts may be delivered at once
                     _writerTimer!.Change(0, Timeout.Infinite); // what the lost logging call would have done
                     _waitingAtLastLook = false;
@@ -192,7 +193,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>
         /// How long after finding events waiting with no writer the watch looks again: NLog arms its writer's timer for
-        /// <c>taskDelayMilliseconds</c> when an event finds the queue empty, so twice that (at least 20 ms) is well past its due time.
+        /// <c>taskDelayMilliseconds</c> when an event finds the queue empty, so twice that (at least 20 ms) is well past its
+        /// due time.
         /// </summary>
         public static TimeSpan ConfirmDelay(int taskDelayMilliseconds) => TimeSpan.FromMilliseconds(Math.Max(2L * Math.Max(taskDelayMilliseconds, 0), 20));
 
