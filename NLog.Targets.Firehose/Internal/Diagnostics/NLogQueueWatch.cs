@@ -67,15 +67,15 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             _restarted = restarted;
             _period = period;
             _confirm = ConfirmDelay(target.TaskDelayMilliseconds);
-            _idle = TimeSpan.FromTicks(Math.Max(period.Ticks * 10, TimeSpan.TicksPerSecond));
+            _idle = TimeSpan.FromTicks(period.Ticks * 10);
             if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
             {
                 // A thread of its own, asleep between looks: a thread-pool timer would cost a worker's wake-up and its idle
                 // spinning each time (README, "Performance and cost"), and would not fire while the pool is starved, one
                 // of the cases it watches for.
-                // Every period while NLog's queue held events at the last look, once a second while it was empty: each look
-                // wakes this thread, ~0.1 ms of CPU on the 2-core virtual machines measured (README, "Performance and
-                // cost"), so looks stay few. A look that finds events waiting with no writer looks again as soon as NLog's
+                // Every period while NLog's queue held events at the last look, ten periods later (a second) while it was
+                // empty: each look wakes this thread, ~0.1 ms of CPU on the 2-core virtual machines measured (README,
+                // "Performance and cost"), so looks stay few. A look that finds events waiting with no writer looks again as soon as NLog's
                 // own wake-up is past due (ConfirmDelay), so a stall is restarted within a second (or a period) and that
                 // delay of its start; meanwhile a logging thread may wait on NLog's full queue (overflowAction Block).
                 var stop = _stop = new ManualResetEventSlim(false, spinCount: 0);
@@ -151,9 +151,9 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>
         /// One look: events waiting and no writer task running (NLog's <c>_previousTask</c>) now and at the last look, and no
-        /// hand-over begun in between, means the writer stopped. Returns when to look next: soon after finding events waiting
-        /// with no writer (<see cref="ConfirmDelay"/>), a period later when events were queued, else after a second (or ten
-        /// periods).
+        /// hand-over begun in between, means the writer stopped. Returns when to look next: soon after finding events
+        /// waiting with no writer (<see cref="ConfirmDelay"/>), a period later when events were queued, else ten periods
+        /// later.
         /// </summary>
         [MethodImpl(HotPath.Optimized)]
         private TimeSpan Look()

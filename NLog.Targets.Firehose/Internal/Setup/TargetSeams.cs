@@ -31,7 +31,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
 
         /// <summary>
         /// How often the target looks for a stopped hand-over while NLog's queue holds events (a look that finds events waiting
-        /// with no writer looks again soon, and a second such look with none taken between restarts it); once a second
+        /// with no writer looks again soon, and a second such look with none taken between restarts it); ten periods (a second)
         /// while the queue is empty. Not shorter: every look wakes a thread.
         /// </summary>
         public TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
