@@ -44,6 +44,32 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void WriterEndsAsAnEventComesIn_TheHandOversEndRearmsIt_WithoutWaitingForTheWatch()
+        {
+            // The lost wake-up's moment: NLog's writer has just found its queue empty and ended, and an event comes in whose
+            // logging call arms nothing. Recreated right there, after NLog's continuation of the hand-over; the watch's looks
+            // are an hour apart, so only the look at the hand-over's end can have restarted the writer.
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.LingerMilliseconds = 0;
+            target.Seams.StallCheckPeriod = TimeSpan.FromHours(1);
+            LogEventInfo? stranded = new LogEventInfo(LogLevel.Info, "Stall", null, "stranded {Seq}", new object[] { 0 });
+            target.Seams.AfterNLogContinuation = () =>
+            {
+                if (Interlocked.Exchange(ref stranded, null) is LogEventInfo logEvent)
+                    EnqueuePastTheWriter(target, logEvent);
+            };
+            using var factory = Harness.Factory(target);
+            factory.GetLogger("Stall").Info("first {Seq}", -1);
+
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.Statistics.DeliveredEvents == 2, TimeSpan.FromSeconds(60)),
+                $"delivered {target.Statistics.DeliveredEvents} of 2: the writer was not rearmed");
+            Assert.IsNull(stranded, "the stall was recreated");
+            Assert.AreEqual(0, target.Statistics.HandOverRestarts, "not by the watch");
+            Assert.IsTrue(target.Statistics.HandOverRearms >= 1);
+        }
+
+        [TestMethod]
         public void SecondLook_ComesOnceNLogsOwnWakeUpIsPastDue()
         {
             // A look that finds events waiting with no writer looks again after twice NLog's own delay (at least 20 ms): an

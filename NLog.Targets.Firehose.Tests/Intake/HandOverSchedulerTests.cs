@@ -39,11 +39,34 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void AfterTheInlineContinuation_TheHandOversCallbackRunsThere()
+        {
+            // Where NLog's writer may just have ended (its continuation found the queue empty) the target looks once more.
+            var order = new System.Collections.Concurrent.ConcurrentQueue<(string What, int Thread)>();
+            var done = new ManualResetEventSlim(false);
+            var handOver = new Task(() => HandOverScheduler.HandOverEnds(() =>
+            {
+                order.Enqueue(("after", Environment.CurrentManagedThreadId));
+                done.Set();
+            }));
+            var continuation = handOver.ContinueWith(_ => order.Enqueue(("continuation", Environment.CurrentManagedThreadId)),
+                CancellationToken.None, TaskContinuationOptions.DenyChildAttach, Scheduler);
+
+            handOver.Start(Scheduler);
+
+            Assert.IsTrue(continuation.Wait(TimeSpan.FromSeconds(30)));
+            Assert.IsTrue(done.Wait(TimeSpan.FromSeconds(30)), "the callback did not run");
+            var seen = order.ToArray();
+            CollectionAssert.AreEqual(new[] { "continuation", "after" }, Array.ConvertAll(seen, s => s.What));
+            Assert.AreEqual(seen[0].Thread, seen[1].Thread, "both where the hand-over ended");
+        }
+
+        [TestMethod]
         public void TaskQueuedAnywhereElse_GoesToThePool()
         {
             // A hand-over that ended, but whose continuation is registered only afterwards, from this thread: it must not run
             // here (NLog may hold the target's lock on this path), nor on the ended hand-over's thread by a stale mark.
-            var handOver = new Task(HandOverScheduler.HandOverEnds);
+            var handOver = new Task(() => HandOverScheduler.HandOverEnds(() => Assert.Fail("no continuation ran inline: nothing to follow")));
             handOver.Start(Scheduler);
             Assert.IsTrue(handOver.Wait(TimeSpan.FromSeconds(30)));
 

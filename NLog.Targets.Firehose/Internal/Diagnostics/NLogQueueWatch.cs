@@ -23,7 +23,9 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     /// queue not empty and arms nothing. The watch looks every <c>period</c> while events are queued: events waiting with no
     /// writer task running at a look and again at the next (taken <see cref="ConfirmDelay"/> later), with no hand-over
     /// between them, means the writer stopped, and it arms the writer's timer itself (what the lost call would have
-    /// done).</item>
+    /// done). The writer ends where a hand-over ended (NLog's continuation of it finds the queue empty), so the target
+    /// also looks once right there (<see cref="RearmIfStopped"/>): most stops are mended at once, the looks are the
+    /// backstop.</item>
     /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
     /// <see cref="TakeAll"/> lets the target take it first.</item>
     /// </list>
@@ -36,6 +38,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private readonly EventInfo? _event;
         private readonly EventHandler<LogEventDroppedEventArgs>? _handler;
         private readonly PropertyInfo? _isEmpty;
+        private readonly Func<bool>? _queueIsEmpty;
         private readonly MethodInfo? _dequeueBatch;
         private readonly Timer? _writerTimer;
         private readonly FieldInfo? _writerTask;
@@ -60,6 +63,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             _event = dropped;
             _handler = handler;
             _isEmpty = isEmpty;
+            _queueIsEmpty = isEmpty?.GetGetMethod() is MethodInfo getter ? (Func<bool>)Delegate.CreateDelegate(typeof(Func<bool>), queue, getter) : null;
             _dequeueBatch = dequeueBatch;
             _writerTimer = writerTimer;
             _flushEvent = flushEvent;
@@ -87,6 +91,34 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                     stop.Dispose();
                 })
                 { IsBackground = true, Name = "NLog.Targets.Firehose hand-over watch" }.Start();
+            }
+        }
+
+        /// <summary>
+        /// Called where a hand-over ended, right after NLog's continuation of it ran there (<see cref="Intake.HandOverScheduler"/>):
+        /// when that continuation found NLog's queue empty, ended the writer, and an event came in meanwhile whose logging
+        /// call could not take the target's lock within 50 ms (a garbage collection while the writer held it will do), no
+        /// one arms the writer's timer (NLog issue #4890) and the logging thread may wait on NLog's full queue until the
+        /// watch's next look. So look now, once: events waiting and no writer task running arms the timer for NLog's own
+        /// delay — what the logging call would have done; when that call is merely about to do it, the timer is armed twice
+        /// for the same time, which NLog's writer shrugs off. A bound delegate and a field read: cheap enough for every
+        /// hand-over. Returns whether it armed the timer.
+        /// </summary>
+        public bool RearmIfStopped()
+        {
+            if (_queueIsEmpty is null || Volatile.Read(ref _disposed) != 0)
+                return false;
+            try
+            {
+                if (_queueIsEmpty() || _writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false })
+                    return false;
+                _writerTimer!.Change(Math.Max(_target.TaskDelayMilliseconds, 0), Timeout.Infinite);
+                return true;
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                InternalLogger.Debug(ex, "NLog's hand-over watch could not look at the queue");
+                return false;
             }
         }
 

@@ -18,6 +18,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private long _handedOver;
         private long _handOvers;
         private long _handOverRestarts;
+        private long _handOverRearms;
         private long _calls;
         private long _delivered;
         private long _rejected;
@@ -42,6 +43,13 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>How often NLog's hand-over had stopped with events waiting and the target restarted it (NLog issue #4890).</summary>
         public long HandOverRestarts => Interlocked.Read(ref _handOverRestarts);
+
+        /// <summary>
+        /// How often a hand-over's end found events in NLog's queue and NLog's writer gone, and armed the writer's timer
+        /// (<see cref="NLogQueueWatch.RearmIfStopped"/>): the stops the watch no longer has to find, and races the logging
+        /// thread would have won.
+        /// </summary>
+        public long HandOverRearms => Interlocked.Read(ref _handOverRearms);
 
         /// <summary>PutRecordBatch calls made.</summary>
         public long Calls => Interlocked.Read(ref _calls);
@@ -106,6 +114,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>Returns how many restarts so far.</summary>
         public long HandOverRestarted() => Interlocked.Increment(ref _handOverRestarts);
+
+        public void HandOverRearmed() => Interlocked.Increment(ref _handOverRearms);
 
         public void CallMade() => Interlocked.Increment(ref _calls);
 

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
@@ -20,20 +21,33 @@ namespace NLog.Targets.Firehose.Internal.Intake
         [System.ThreadStatic]
         private static int t_endingHandOver;
 
+        [System.ThreadStatic]
+        private static Action? t_afterContinuation;
+
         private HandOverScheduler()
         {
         }
 
-        /// <summary>Called last in a hand-over: its continuation, queued when it completes on this thread, runs here.</summary>
-        public static void HandOverEnds() => t_endingHandOver = Task.CurrentId ?? 0;
+        /// <summary>
+        /// Called last in a hand-over: its continuation, queued when it completes on this thread, runs here, and then
+        /// <paramref name="afterContinuation"/> (when NLog's writer may have just ended: see <see cref="Diagnostics.NLogQueueWatch.RearmIfStopped"/>).
+        /// </summary>
+        public static void HandOverEnds(Action? afterContinuation = null)
+        {
+            t_endingHandOver = Task.CurrentId ?? 0;
+            t_afterContinuation = afterContinuation;
+        }
 
         protected override void QueueTask(Task task)
         {
             int ending = t_endingHandOver;
+            var after = t_afterContinuation;
             t_endingHandOver = 0;
+            t_afterContinuation = null;
             if (ending != 0 && Task.CurrentId == ending)
             {
                 TryExecuteTask(task);
+                after?.Invoke();
                 return;
             }
 #if NET8_0_OR_GREATER

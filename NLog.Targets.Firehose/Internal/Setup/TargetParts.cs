@@ -89,6 +89,15 @@ namespace NLog.Targets.Firehose.Internal.Setup
             Intake = new EventIntake(intake, Buffer, Pipeline, _journal, sequence, statistics);
             _queueWatch = NLogQueueWatch.Start(target, OnNLogQueueDropped, () => Intake.IsHandingOver ? (long?)null : statistics.HandOvers,
                 OnHandOverRestarted, seams.StallCheckPeriod);
+            if (_queueWatch is NLogQueueWatch watch)
+            {
+                intake.AfterNLogContinuation = () =>
+                {
+                    seams.AfterNLogContinuation?.Invoke();
+                    if (watch.RearmIfStopped())
+                        statistics.HandOverRearmed();
+                };
+            }
             _stallWait = NLogQueueWatch.ConfirmDelay(target.TaskDelayMilliseconds);
             _terminationHook = TerminationHook.Register(DeliverBeforeTermination, _name);
             if (target.CheckStreamAtStartup)

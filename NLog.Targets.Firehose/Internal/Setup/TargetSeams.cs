@@ -39,6 +39,9 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// <summary>Runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         public Action? BeforeHandOver { get; set; }
 
+        /// <summary>Runs where a hand-over ended, after NLog's continuation of it ran, before the target looks whether NLog's writer ended with events waiting.</summary>
+        public Action? AfterNLogContinuation { get; set; }
+
         /// <summary>Events NLog hands over per write (NLog's BatchSize while the target runs; <c>batchSize</c> is the records per call).</summary>
         public int HandOverBatch { get; set; } = 1_000;
 
