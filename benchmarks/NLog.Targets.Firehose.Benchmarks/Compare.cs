@@ -12,7 +12,8 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// application in a process of its own against the stand-in in another (see <see cref="ProcessRun"/>). Prints every
     /// run, then per situation the median ratios of process CPU (user + system, logging until Shutdown returns), of the
     /// steady state's CPU (paced runs: from the warm-up's end, once the runtime has compiled what runs, to the end of the
-    /// logging loop) and of the logging loop's time, and whether every event arrived exactly once in every run.
+    /// logging loop) and of the logging loop's time, whether every event arrived exactly once in every run, and how often
+    /// NLog's writer had to be restarted (the watch) or rearmed (a hand-over's end).
     /// </summary>
     internal static class Compare
     {
@@ -44,6 +45,8 @@ namespace NLog.Targets.Firehose.Benchmarks
                 var baselineCompiling = new List<double>();
                 var complete = new List<string>();
                 bool allExact = true;
+                long restarts = 0, rearms = 0;
+                int runsRestarted = 0;
                 for (int run = 0; run < runs; run++)
                 {
                     var baseline = ProcessRun.RunOnce(standIn, Prepend("async-null", situation));
@@ -57,6 +60,10 @@ namespace NLog.Targets.Firehose.Benchmarks
                     baselineCompiling.Add(Number(baseline.Values, "jit_ms") / 1000);
                     if (firehose.Values.ContainsKey("steady_cpu_ms_per_s"))
                         steady.Add(Number(firehose.Values, "steady_cpu_ms_per_s") / Number(baseline.Values, "steady_cpu_ms_per_s"));
+                    long restarted = (long)Number(firehose.Values, "restarts");
+                    restarts += restarted;
+                    runsRestarted += restarted > 0 ? 1 : 0;
+                    rearms += (long)Number(firehose.Values, "rearms");
                     long count = long.Parse(situation[0], CultureInfo.InvariantCulture);
                     long arrived = (long)Number(firehose.Values, "arrived");
                     long distinct = (long)Number(firehose.Values, "distinct");
@@ -68,7 +75,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 string steadyText = steady.Count == 0 ? string.Empty
                     : FormattableString.Invariant($"; steady-state CPU {Median(steady):0.00}x ({string.Join(", ", steady.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))})");
                 summary.Add(FormattableString.Invariant(
-                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}; compiling {Median(compiling):0.0} s against {Median(baselineCompiling):0.0} s"));
+                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}; compiling {Median(compiling):0.0} s against {Median(baselineCompiling):0.0} s; NLog's writer restarted by the watch {restarts} times in {runsRestarted} of {runs} runs, rearmed at a hand-over's end {rearms} times"));
             }
             output.WriteLine();
             output.WriteLine("Ratios: this target / NLog's AsyncTargetWrapper + NullTarget (same layout, same run), median of " + runs);
