@@ -62,6 +62,32 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void HandOverWithNoInlineContinuation_LeavesNothingOnItsThread()
+        {
+            // NLog may register its continuation only after the hand-over completed: then nothing runs inline, and the
+            // callback (which holds the target's parts) must not stay reachable from the pool thread.
+            var collected = RunHandOverWithoutContinuation();
+            bool gone = SpinWait.SpinUntil(() =>
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                return !collected.IsAlive;
+            }, TimeSpan.FromSeconds(10));
+            Assert.IsTrue(gone, "the callback stayed reachable after its hand-over ended");
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static WeakReference RunHandOverWithoutContinuation()
+        {
+            var parts = new object();
+            Action after = () => GC.KeepAlive(parts);
+            var handOver = new Task(() => HandOverScheduler.HandOverEnds(after));
+            handOver.Start(Scheduler);
+            Assert.IsTrue(handOver.Wait(TimeSpan.FromSeconds(30)));
+            return new WeakReference(after);
+        }
+
+        [TestMethod]
         public void TaskQueuedAnywhereElse_GoesToThePool()
         {
             // A hand-over that ended, but whose continuation is registered only afterwards, from this thread: it must not run

@@ -51,10 +51,22 @@ namespace NLog.Targets.Firehose.Internal.Intake
                 return;
             }
 #if NET8_0_OR_GREATER
-            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Scheduler.TryExecuteTask(state.Task), (Scheduler: this, Task: task), preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Scheduler.Execute(state.Task), (Scheduler: this, Task: task), preferLocal: true);
 #else
-            ThreadPool.UnsafeQueueUserWorkItem(state => TryExecuteTask((Task)state), task);
+            ThreadPool.UnsafeQueueUserWorkItem(state => Execute((Task)state), task);
 #endif
+        }
+
+        /// <summary>
+        /// Runs a task on the pool's thread; afterwards nothing of it stays on the thread: a hand-over whose continuation NLog
+        /// registered only after it completed (so nothing ran inline) leaves its mark and callback behind, which would keep
+        /// its target reachable from this thread.
+        /// </summary>
+        private void Execute(Task task)
+        {
+            TryExecuteTask(task);
+            t_endingHandOver = 0;
+            t_afterContinuation = null;
         }
 
         protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) => false;
