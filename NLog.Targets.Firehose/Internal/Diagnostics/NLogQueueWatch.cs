@@ -37,7 +37,6 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private readonly object _queue;
         private readonly EventInfo? _event;
         private readonly EventHandler<LogEventDroppedEventArgs>? _handler;
-        private readonly PropertyInfo? _isEmpty;
         private readonly Func<bool>? _queueIsEmpty;
         private readonly MethodInfo? _dequeueBatch;
         private readonly Timer? _writerTimer;
@@ -54,7 +53,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private bool _waitingAtLastLook;
         private int _disposed;
 
-        private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, PropertyInfo? isEmpty,
+        private NLogQueueWatch(AsyncTaskTarget target, object queue, EventInfo? dropped, EventHandler<LogEventDroppedEventArgs>? handler, Func<bool>? queueIsEmpty,
             MethodInfo? dequeueBatch, Timer? writerTimer, FieldInfo? writerTask, LogEventInfo? flushEvent, Func<long?> handOvers, Action restarted, TimeSpan period)
         {
             _target = target;
@@ -62,8 +61,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             _queue = queue;
             _event = dropped;
             _handler = handler;
-            _isEmpty = isEmpty;
-            _queueIsEmpty = isEmpty?.GetGetMethod() is MethodInfo getter ? (Func<bool>)Delegate.CreateDelegate(typeof(Func<bool>), queue, getter) : null;
+            _queueIsEmpty = queueIsEmpty;
             _dequeueBatch = dequeueBatch;
             _writerTimer = writerTimer;
             _flushEvent = flushEvent;
@@ -72,7 +70,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             _period = period;
             _confirm = ConfirmDelay(target.TaskDelayMilliseconds);
             _idle = TimeSpan.FromTicks(period.Ticks * 10);
-            if (isEmpty != null && writerTimer != null && period > TimeSpan.Zero)
+            if (queueIsEmpty != null && writerTimer != null && period > TimeSpan.Zero)
             {
                 // A thread of its own, asleep between looks: a thread-pool timer would cost a worker's wake-up and its idle
                 // spinning each time (README, "Performance and cost"), and would not fire while the pool is starved, one
@@ -110,7 +108,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 return false;
             try
             {
-                if (_queueIsEmpty() || _writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false })
+                if (_queueIsEmpty() || WriterRunning())
                     return false;
                 _writerTimer!.Change(Math.Max(_target.TaskDelayMilliseconds, 0), Timeout.Infinite);
                 return true;
@@ -162,9 +160,12 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 var writerTimer = typeof(AsyncTaskTarget).GetField("_lazyWriterTimer", Private)?.GetValue(target) as Timer;
                 var writerTask = typeof(AsyncTaskTarget).GetField("_previousTask", Private);
                 var flushEvent = typeof(AsyncTaskTarget).GetField("_flushEvent", Private)?.GetValue(target) as LogEventInfo;
-                if (isEmpty?.PropertyType != typeof(bool) || writerTimer is null || writerTask?.FieldType != typeof(System.Threading.Tasks.Task))
+                // The queue's IsEmpty as a bound delegate: read at every hand-over's end (RearmIfStopped) and every look.
+                Func<bool>? queueIsEmpty = null;
+                if (isEmpty?.PropertyType == typeof(bool) && isEmpty.GetGetMethod() is MethodInfo getter && writerTimer != null && writerTask?.FieldType == typeof(System.Threading.Tasks.Task))
+                    queueIsEmpty = (Func<bool>)Delegate.CreateDelegate(typeof(Func<bool>), queue, getter);
+                else
                 {
-                    isEmpty = null;
                     InternalLogger.Debug("{0}: cannot restart NLog's hand-over in this NLog version should it stop", target);
                 }
                 if (dequeueBatch is null || flushEvent is null)
@@ -172,7 +173,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                     dequeueBatch = null;
                     InternalLogger.Debug("{0}: cannot take NLog's hand-over queue at close in this NLog version: what it holds then is cleared", target);
                 }
-                return new NLogQueueWatch(target, queue, droppedEvent, handler, isEmpty, dequeueBatch, writerTimer, writerTask, flushEvent, handOvers, restarted, period);
+                return new NLogQueueWatch(target, queue, droppedEvent, handler, queueIsEmpty, dequeueBatch, writerTimer, writerTask, flushEvent, handOvers, restarted, period);
             }
             catch (Exception ex) when (!(ex is OutOfMemoryException))
             {
@@ -192,9 +193,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         {
             try
             {
-                // No writer task running: none, or one that completed (NLog's own test for "another task is running").
-                bool queued = !(bool)_isEmpty!.GetValue(_queue)!;
-                bool waiting = queued && !(_writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false });
+                bool queued = !_queueIsEmpty!();
+                bool waiting = queued && !WriterRunning();
                 long? handOvers = _handOvers();
                 if (handOvers is null)
                 {
@@ -222,6 +222,9 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 return _idle;
             }
         }
+
+        /// <summary>A writer task running: NLog's <c>_previousTask</c> set and not completed (NLog's own test for "another task is running").</summary>
+        private bool WriterRunning() => _writerTask!.GetValue(_target) is System.Threading.Tasks.Task { IsCompleted: false };
 
         /// <summary>
         /// How long after finding events waiting with no writer the watch looks again: NLog arms its writer's timer for
