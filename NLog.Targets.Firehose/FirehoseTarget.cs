@@ -258,6 +258,9 @@ namespace NLog.Targets.Firehose
         /// <summary>Test seams: the client, the clock of backoffs, the environment, internal sizes and periods.</summary>
         internal TargetSeams Seams { get; } = new TargetSeams();
 
+        /// <summary>This target's scheduler of NLog's hand-overs (the running parts look after each of NLog's continuations).</summary>
+        internal HandOverScheduler HandOvers { get; } = new HandOverScheduler();
+
         /// <summary>The target's counts, across reconfigurations (the meter and the InternalLogger lines read the same).</summary>
         internal TargetStatistics Statistics { get; } = new TargetStatistics();
 
@@ -313,11 +316,11 @@ namespace NLog.Targets.Firehose
         {
             // NLog calls this holding the target's SyncRoot, which a logging thread may wait on (up to 50 ms) when it finds
             // the queue empty: so the work runs in a task of its own, which NLog starts, and the lock is let go at once.
-            return new Task(HandOver, logEvents);
+            return HandOverScheduler.NewHandOver(HandOver, logEvents);
         }
 
         /// <summary>NLog's hand-overs run on the thread pool; NLog's continuation of each runs where the hand-over ended.</summary>
-        protected override TaskScheduler TaskScheduler => HandOverScheduler.Instance;
+        protected override TaskScheduler TaskScheduler => HandOvers;
 
         /// <inheritdoc/>
         protected override void FlushAsync(AsyncContinuation asyncContinuation)

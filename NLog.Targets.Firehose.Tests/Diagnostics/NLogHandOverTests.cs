@@ -70,6 +70,41 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void ContinuationRegisteredLate_WriterEndsInItAsAnEventComesIn_TheLookAfterItRearms()
+        {
+            // NLog's thread is held between queuing the first hand-over and registering its continuation, until the hand-over
+            // completed: the continuation then runs on the pool, not where the hand-over ended. The writer ends in it all the
+            // same, and the lost wake-up is recreated right after it; the watch's looks are an hour apart, so only the look
+            // after that continuation can restart the writer.
+            var client = new RecordingClient();
+            var target = Harness.Target(client);
+            target.LingerMilliseconds = 0;
+            target.Seams.StallCheckPeriod = TimeSpan.FromHours(1);
+            int held = 0;
+            bool heldUntilDone = false;
+            target.Seams.HandOverQueued = handOver =>
+            {
+                if (Interlocked.Exchange(ref held, 1) == 0)
+                    heldUntilDone = SpinWait.SpinUntil(() => handOver.IsCompleted, TimeSpan.FromSeconds(30));
+            };
+            LogEventInfo? stranded = new LogEventInfo(LogLevel.Info, "Stall", null, "stranded {Seq}", new object[] { 0 });
+            target.Seams.AfterNLogContinuation = () =>
+            {
+                if (Interlocked.Exchange(ref stranded, null) is LogEventInfo logEvent)
+                    EnqueuePastTheWriter(target, logEvent);
+            };
+            using var factory = Harness.Factory(target);
+            factory.GetLogger("Stall").Info("first {Seq}", -1);
+
+            Assert.IsTrue(SpinWait.SpinUntil(() => target.Statistics.DeliveredEvents == 2, TimeSpan.FromSeconds(60)),
+                $"delivered {target.Statistics.DeliveredEvents} of 2: no look followed the late continuation, or it did not rearm");
+            Assert.IsTrue(heldUntilDone, "NLog's thread was held until the hand-over completed");
+            Assert.IsNull(stranded, "the stall was recreated");
+            Assert.AreEqual(0, target.Statistics.HandOverRestarts, "not by the watch");
+            Assert.IsTrue(target.Statistics.HandOverRearms >= 1);
+        }
+
+        [TestMethod]
         public void SecondLook_ComesOnceNLogsOwnWakeUpIsPastDue()
         {
             // A look that finds events waiting with no writer looks again after twice NLog's own delay (at least 20 ms): an

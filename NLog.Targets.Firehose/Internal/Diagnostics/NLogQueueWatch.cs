@@ -23,8 +23,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     /// queue not empty and arms nothing. The watch looks every <c>period</c> while events are queued: events waiting with no
     /// writer task running at a look and again at the next (taken <see cref="ConfirmDelay"/> later), with no hand-over
     /// between them, means the writer stopped, and it arms the writer's timer itself (what the lost call would have
-    /// done). The writer ends where a hand-over ended (NLog's continuation of it finds the queue empty), so the target
-    /// also looks once right there (<see cref="RearmIfStopped"/>): most stops are mended at once, the looks are the
+    /// done). The writer ends in NLog's continuation of a hand-over (it finds the queue empty), so the target also looks
+    /// once right after each continuation (<see cref="RearmIfStopped"/>): most stops are mended at once, the looks are the
     /// backstop.</item>
     /// <item>Closing clears it: what is still there when a process exits without <c>Shutdown()</c> would be gone unseen.
     /// <see cref="TakeAll"/> lets the target take it first.</item>
@@ -93,7 +93,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         }
 
         /// <summary>
-        /// Called where a hand-over ended, right after NLog's continuation of it ran there (<see cref="Intake.HandOverScheduler"/>):
+        /// Called right after each of NLog's continuations of a hand-over, where it ran (<see cref="Intake.HandOverScheduler"/>):
         /// when that continuation found NLog's queue empty, ended the writer, and an event came in meanwhile whose logging
         /// call could not take the target's lock within 50 ms (a garbage collection while the writer held it will do), no
         /// one arms the writer's timer (NLog issue #4890) and the logging thread may wait on NLog's full queue until the

@@ -42,12 +42,6 @@ namespace NLog.Targets.Firehose.Internal.Intake
         /// <summary>The durable buffer is forced to disk after every hand-over (<c>bufferFlushInterval=0</c>).</summary>
         public bool FlushJournalEveryHandOver { get; set; }
 
-        /// <summary>
-        /// Runs where a hand-over ended, after NLog's continuation of it (<see cref="HandOverScheduler.HandOverEnds"/>): the
-        /// target looks there whether NLog's writer ended with events waiting.
-        /// </summary>
-        public Action? AfterNLogContinuation { get; set; }
-
         /// <summary>Test seam: runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         public Action? BeforeHandOver { get; set; }
     }
@@ -100,7 +94,7 @@ namespace NLog.Targets.Firehose.Internal.Intake
             finally
             {
                 Interlocked.Decrement(ref _handingOver);
-                HandOverScheduler.HandOverEnds(_settings.AfterNLogContinuation); // NLog's continuation (the next batch) runs on this thread
+                HandOverScheduler.HandOverEnds(); // NLog's continuation (the next batch) runs on this thread
             }
             if (failure != null)
                 throw failure;

@@ -26,6 +26,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
         private readonly IFirehoseClient _client;
         private readonly StreamCheck? _streamCheck;
         private readonly NLogQueueWatch? _queueWatch;
+        private readonly HandOverScheduler _handOvers;
         private readonly TimeSpan _stallWait;
         private readonly TerminationHook _terminationHook;
         private DiskJournal? _journal;
@@ -89,9 +90,11 @@ namespace NLog.Targets.Firehose.Internal.Setup
             Intake = new EventIntake(intake, Buffer, Pipeline, _journal, sequence, statistics);
             _queueWatch = NLogQueueWatch.Start(target, OnNLogQueueDropped, () => Intake.IsHandingOver ? (long?)null : statistics.HandOvers,
                 OnHandOverRestarted, seams.StallCheckPeriod);
+            _handOvers = target.HandOvers;
+            _handOvers.HandOverQueued = seams.HandOverQueued;
             if (_queueWatch is NLogQueueWatch watch)
             {
-                intake.AfterNLogContinuation = () =>
+                _handOvers.AfterContinuation = () =>
                 {
                     seams.AfterNLogContinuation?.Invoke();
                     if (watch.RearmIfStopped())
@@ -163,6 +166,8 @@ namespace NLog.Targets.Firehose.Internal.Setup
         public void Close()
         {
             _streamCheck?.Cancel();
+            _handOvers.AfterContinuation = null;
+            _handOvers.HandOverQueued = null;
             _queueWatch?.Dispose();
             _terminationHook.Dispose();
             Pipeline.Stop(_seams.CloseDrain);

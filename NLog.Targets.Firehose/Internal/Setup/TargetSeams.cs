@@ -39,8 +39,11 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// <summary>Runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         public Action? BeforeHandOver { get; set; }
 
-        /// <summary>Runs where a hand-over ended, after NLog's continuation of it ran, before the target looks whether NLog's writer ended with events waiting.</summary>
+        /// <summary>Runs after each of NLog's continuations of a hand-over, where it ran, before the target looks whether NLog's writer ended with events waiting.</summary>
         public Action? AfterNLogContinuation { get; set; }
+
+        /// <summary>Runs on NLog's thread right after it queued a hand-over to the pool (a test can hold NLog there until the hand-over completed).</summary>
+        public Action<Task>? HandOverQueued { get; set; }
 
         /// <summary>Events NLog hands over per write (NLog's BatchSize while the target runs; <c>batchSize</c> is the records per call).</summary>
         public int HandOverBatch { get; set; } = 1_000;
