@@ -105,13 +105,14 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void SecondLook_ComesOnceNLogsOwnWakeUpIsPastDue()
+        public void SecondLook_ComesOnceNLogsOwnWakeUpIsWellPastDue()
         {
-            // A look that finds events waiting with no writer looks again after twice NLog's own delay (at least 20 ms): an
-            // earlier second look would restart a writer whose timer is merely not due yet.
-            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(10)); // the target's own taskDelayMilliseconds
-            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(0));
-            Assert.AreEqual(TimeSpan.FromMilliseconds(20), NLogQueueWatch.ConfirmDelay(-1));
+            // A look that finds events waiting with no writer looks again after twice NLog's own delay, and at least 100 ms: an
+            // earlier second look would restart a writer whose timer is merely not due yet, or late on a busy machine.
+            Assert.AreEqual(TimeSpan.FromMilliseconds(100), NLogQueueWatch.ConfirmDelay(10)); // the target's own taskDelayMilliseconds
+            Assert.AreEqual(TimeSpan.FromMilliseconds(100), NLogQueueWatch.ConfirmDelay(0));
+            Assert.AreEqual(TimeSpan.FromMilliseconds(100), NLogQueueWatch.ConfirmDelay(-1));
+            Assert.AreEqual(TimeSpan.FromMilliseconds(100), NLogQueueWatch.ConfirmDelay(50));
             Assert.AreEqual(TimeSpan.FromMilliseconds(600), NLogQueueWatch.ConfirmDelay(300)); // a user's longer delay
             Assert.AreEqual(TimeSpan.FromMilliseconds(2L * int.MaxValue), NLogQueueWatch.ConfirmDelay(int.MaxValue));
         }

@@ -239,7 +239,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
         private void OnHandOverRestarted()
         {
             if (_statistics.HandOverRestarted() == 1)
-                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue with no writer running for over {1} ms, twice NLog's own delay (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer, or a writer starved of threads); the target restarted it, and will whenever it stops again (counted, not logged again)", _name, (long)_stallWait.TotalMilliseconds);
+                InternalLogger.Warn("{0}: NLog's hand-over had stopped: events waited in its queue with no writer running for over {1} ms (NLog issue #4890, a lost wake-up of AsyncTaskTarget's writer, or a writer starved of threads); the target restarted it, and will whenever it stops again (counted, not logged again)", _name, (long)_stallWait.TotalMilliseconds);
         }
 
         /// <summary>
