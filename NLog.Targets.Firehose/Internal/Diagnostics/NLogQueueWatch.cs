@@ -78,7 +78,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 // Every period while NLog's queue held events at the last look, ten periods later (a second) while it was
                 // empty: each look wakes this thread, ~0.1 ms of CPU on the 2-core virtual machines measured (README,
                 // "Performance and cost"), so looks stay few. A look that finds events waiting with no writer looks again once NLog's
-                // own wake-up is well past due (ConfirmDelay), so a stall the look at a hand-over's end missed is restarted
+                // own wake-up is well past due (ConfirmDelay), so a stall the look after a continuation missed is restarted
                 // within a second (or a period) and that delay of its start; meanwhile a logging thread may wait on NLog's
                 // full queue (overflowAction Block).
                 var stop = _stop = new ManualResetEventSlim(false, spinCount: 0);
@@ -229,11 +229,11 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>
         /// How long after finding events waiting with no writer the watch looks again: NLog arms its writer's timer for
-        /// <c>taskDelayMilliseconds</c> when an event finds the queue empty, and on a busy machine that timer runs late —
-        /// measured up to ~45 ms past due in flat-out bursts on the 2-core build machine, where a second look 20 ms later
-        /// "restarted" writers that started by themselves 4–22 ms afterwards (README, "What is guaranteed"). So twice NLog's
-        /// delay, and at least 100 ms: a lost wake-up is mended at once where the writer ends (<see cref="RearmIfStopped"/>),
-        /// and this backstop must not take a late timer for a stop.
+        /// <c>taskDelayMilliseconds</c> when an event finds the queue empty, and on a busy machine that timer runs late: in
+        /// flat-out bursts on the 2-core build machine a second look 20 ms after the first "restarted" writers that would
+        /// have started by themselves 4–22 ms later (README, "What is guaranteed"). So twice NLog's delay, and at least
+        /// 100 ms: a lost wake-up is mended at once where the writer ends (<see cref="RearmIfStopped"/>), and this backstop
+        /// must not take a late timer for a stop.
         /// </summary>
         public static TimeSpan ConfirmDelay(int taskDelayMilliseconds) => TimeSpan.FromMilliseconds(Math.Max(2L * Math.Max(taskDelayMilliseconds, 0), 100));
 
