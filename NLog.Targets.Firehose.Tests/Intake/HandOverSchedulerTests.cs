@@ -48,14 +48,7 @@ namespace NLog.Targets.Firehose.Tests
         public void AfterTheInlineContinuation_TheCallbackRunsThere()
         {
             // Where NLog's writer may just have ended (its continuation found the queue empty) the target looks once more.
-            var order = new ConcurrentQueue<(string What, int Thread)>();
-            var done = new ManualResetEventSlim(false);
-            var scheduler = new HandOverScheduler();
-            scheduler.AfterContinuation = () =>
-            {
-                order.Enqueue(("after", Environment.CurrentManagedThreadId));
-                done.Set();
-            };
+            var (scheduler, order, done) = SchedulerThatRecordsItsLooks();
             var handOver = HandOverScheduler.NewHandOver(_ => HandOverScheduler.HandOverEnds(), NoEvents);
             var continuation = handOver.ContinueWith(_ => order.Enqueue(("continuation", Environment.CurrentManagedThreadId)),
                 CancellationToken.None, TaskContinuationOptions.DenyChildAttach, scheduler);
@@ -77,14 +70,7 @@ namespace NLog.Targets.Firehose.Tests
             // lock, so it must not run there, nor on the ended hand-over's thread by a stale mark. It goes to the pool, and the
             // target's look follows it there all the same: the writer can end in it as well. The hand-over itself is not
             // followed by the look.
-            var order = new ConcurrentQueue<(string What, int Thread)>();
-            var done = new ManualResetEventSlim(false);
-            var scheduler = new HandOverScheduler();
-            scheduler.AfterContinuation = () =>
-            {
-                order.Enqueue(("after", Environment.CurrentManagedThreadId));
-                done.Set();
-            };
+            var (scheduler, order, done) = SchedulerThatRecordsItsLooks();
             var handOver = HandOverScheduler.NewHandOver(_ => HandOverScheduler.HandOverEnds(), NoEvents);
             handOver.Start(scheduler);
             Assert.IsTrue(handOver.Wait(TimeSpan.FromSeconds(30)));
@@ -103,6 +89,20 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreNotEqual(Environment.CurrentManagedThreadId, seen[0].Thread, "not on the thread that registered it");
             Assert.IsFalse(stack!.Contains(nameof(HandOverScheduler) + ".QueueTask", StringComparison.Ordinal), stack);
             Assert.AreEqual(seen[0].Thread, seen[1].Thread, "the look where the continuation ran");
+        }
+
+        /// <summary>A scheduler whose look after a continuation is recorded in <c>order</c> (with its thread) and sets <c>done</c>.</summary>
+        private static (HandOverScheduler Scheduler, ConcurrentQueue<(string What, int Thread)> Order, ManualResetEventSlim Done) SchedulerThatRecordsItsLooks()
+        {
+            var order = new ConcurrentQueue<(string What, int Thread)>();
+            var done = new ManualResetEventSlim(false);
+            var scheduler = new HandOverScheduler();
+            scheduler.AfterContinuation = () =>
+            {
+                order.Enqueue(("after", Environment.CurrentManagedThreadId));
+                done.Set();
+            };
+            return (scheduler, order, done);
         }
 
         [TestMethod]
