@@ -13,7 +13,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// run, then per situation the median ratios of process CPU (user + system, logging until Shutdown returns), of the
     /// steady state's CPU (paced runs: from the warm-up's end, once the runtime has compiled what runs, to the end of the
     /// logging loop) and of the logging loop's time, whether every event arrived exactly once in every run, and how often
-    /// NLog's writer had to be restarted (the watch) or rearmed (a hand-over's end).
+    /// NLog's writer had to be restarted (the watch) or rearmed (the look after each of NLog's continuations).
     /// </summary>
     internal static class Compare
     {
@@ -75,7 +75,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 string steadyText = steady.Count == 0 ? string.Empty
                     : FormattableString.Invariant($"; steady-state CPU {Median(steady):0.00}x ({string.Join(", ", steady.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))})");
                 summary.Add(FormattableString.Invariant(
-                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}; compiling {Median(compiling):0.0} s against {Median(baselineCompiling):0.0} s; NLog's writer restarted by the watch {restarts} times in {runsRestarted} of {runs} runs, rearmed at a hand-over's end {rearms} times"));
+                    $"{name}: CPU {Median(cpu):0.00}x ({string.Join(", ", cpu.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}){steadyText}; logging loop {Median(logging):0.00}x ({string.Join(", ", logging.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}); delivered: {(allExact ? "every event exactly once in every run" : string.Join(", ", complete))}; compiling {Median(compiling):0.0} s against {Median(baselineCompiling):0.0} s; NLog's writer restarted by the watch {restarts} times in {runsRestarted} of {runs} runs, rearmed after a continuation {rearms} times"));
             }
             output.WriteLine();
             output.WriteLine("Ratios: this target / NLog's AsyncTargetWrapper + NullTarget (same layout, same run), median of " + runs);

@@ -161,7 +161,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
                 var writerTimer = typeof(AsyncTaskTarget).GetField("_lazyWriterTimer", Private)?.GetValue(target) as Timer;
                 var writerTask = typeof(AsyncTaskTarget).GetField("_previousTask", Private);
                 var flushEvent = typeof(AsyncTaskTarget).GetField("_flushEvent", Private)?.GetValue(target) as LogEventInfo;
-                // The queue's IsEmpty as a bound delegate: read at every hand-over's end (RearmIfStopped) and every look.
+                // The queue's IsEmpty as a bound delegate: read after every continuation of a hand-over (RearmIfStopped) and at every look.
                 Func<bool>? queueIsEmpty = null;
                 if (isEmpty?.PropertyType == typeof(bool) && isEmpty.GetGetMethod() is MethodInfo getter && writerTimer != null && writerTask?.FieldType == typeof(System.Threading.Tasks.Task))
                     queueIsEmpty = (Func<bool>)Delegate.CreateDelegate(typeof(Func<bool>), queue, getter);

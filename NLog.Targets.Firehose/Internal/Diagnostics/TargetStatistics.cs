@@ -45,9 +45,9 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         public long HandOverRestarts => Interlocked.Read(ref _handOverRestarts);
 
         /// <summary>
-        /// How often a hand-over's end found events in NLog's queue and NLog's writer gone, and armed the writer's timer
-        /// (<see cref="NLogQueueWatch.RearmIfStopped"/>): the stops the watch no longer has to find, and races the logging
-        /// thread would have won.
+        /// How often the look after one of NLog's continuations of a hand-over found events in NLog's queue and its writer
+        /// gone, and armed the writer's timer (<see cref="NLogQueueWatch.RearmIfStopped"/>): the stops the watch no longer
+        /// has to find, and races the logging thread would have won.
         /// </summary>
         public long HandOverRearms => Interlocked.Read(ref _handOverRearms);
 
