@@ -12,7 +12,8 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// Whole-process runs, as users run the target (<c>-- process TARGET COUNT [RATE] [key=value…]</c>): the stand-in in a
     /// process of its own, the application in another that logs <c>log.Info("event {seq} {pad}", i, pad)</c> (pad = 100
     /// characters) through <see cref="LogManager"/>, then calls <c>LogManager.Shutdown()</c>. Prints one line with the
-    /// application process's CPU (user + system), its peak working set, and what arrived.
+    /// application process's CPU (user + system), its peak working set, its compiling, its garbage collections during the
+    /// run (gen0/gen1 counts, pause time, bytes allocated), and what arrived.
     /// <list type="bullet">
     /// <item>TARGET: <c>firehose</c>; <c>async-null</c>, NLog's AsyncTargetWrapper (queueLimit 200,000, overflowAction Block,
     /// batchSize 1,000, timeToSleepBetweenBatches 1) around a NullTarget with <c>formatMessage="true"</c>, the least any
@@ -152,6 +153,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             var cpuBefore = process.TotalProcessorTime;
             var systemBefore = process.PrivilegedProcessorTime;
             var jitBefore = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
+            var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(true));
             var clock = Stopwatch.StartNew();
             var timeline = new System.Text.StringBuilder();
             using var sampler = firehose is null || !options.ContainsKey("timeline") ? null : StartTimeline(firehose, timeline);
@@ -203,7 +205,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 : $" handed={firehose.Statistics.HandedOverEvents} hand_overs={firehose.Statistics.HandOvers} delivered={firehose.Statistics.DeliveredEvents} nlog_drops={firehose.Statistics.NLogQueueDroppedEvents} buffer_drops={firehose.Statistics.QueueDroppedEvents} undelivered={firehose.Statistics.UndeliveredAtClose} restarts={firehose.Statistics.HandOverRestarts} rearms={firehose.Statistics.HandOverRearms} calls={firehose.Statistics.Calls} records_accepted={firehose.Statistics.Records} event_bytes={firehose.Statistics.EventBytes}"
                     + (timeline.Length > 0 ? " per_second=" + timeline : string.Empty);
             output.WriteLine(FormattableString.Invariant(
-                $"cpu_ms={cpu:0} system_ms={system:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
+                $"cpu_ms={cpu:0} system_ms={system:0} cpu_us_per_event={cpu * 1000 / count:0.00} peak_ws_mb={process.PeakWorkingSet64 / 1048576.0:0} logging_s={logged.TotalSeconds:0.00}{flushed} total_s={total.TotalSeconds:0.00} gc2={GC.CollectionCount(2)} gc0={GC.CollectionCount(0) - gcBefore.Item1} gc1={GC.CollectionCount(1) - gcBefore.Item2} gc_pause_ms={(GC.GetTotalPauseDuration() - gcBefore.Item3).TotalMilliseconds:0} alloc_mb={(GC.GetTotalAllocatedBytes(true) - gcBefore.Item4) / 1048576.0:0}{steady} pool_items_per_s={(System.Threading.ThreadPool.CompletedWorkItemCount - poolBefore) / total.TotalSeconds:0} jit_ms={(System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item1).TotalMilliseconds:0} jit_methods={System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item2} (setup {jitBefore.Item1.TotalMilliseconds:0} ms, {jitBefore.Item2}){counts}"));
         }
 
         /// <summary>
