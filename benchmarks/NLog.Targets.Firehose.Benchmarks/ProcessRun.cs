@@ -17,7 +17,9 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <list type="bullet">
     /// <item>TARGET: <c>firehose</c>; <c>async-null</c>, NLog's AsyncTargetWrapper (queueLimit 200,000, overflowAction Block,
     /// batchSize 1,000, timeToSleepBetweenBatches 1) around a NullTarget with <c>formatMessage="true"</c>, the least any
-    /// asynchronous target can cost on NLog; <c>null</c>, a NullTarget on the logging thread.</item>
+    /// asynchronous target can cost on NLog; <c>null</c>, a NullTarget on the logging thread; <c>asynctask-null</c>,
+    /// NLog's <c>AsyncTaskTarget</c> (the target's base class) with the target's hand-over settings, rendering each event
+    /// and sending nothing (<see cref="NullTaskTarget"/>).</item>
     /// <item>COUNT events; RATE events per second (0: flat out; up to 1,000/s in bursts once a second, above in 10 ms slices).</item>
     /// <item><c>layout=default</c> (the target's default JSON, with scope properties: rendered on the logging thread) or
     /// <c>layout=agnostic</c> (time, level, message and event properties: thread-agnostic, the default here);
@@ -129,6 +131,17 @@ namespace NLog.Targets.Firehose.Benchmarks
                     BatchSize = 1000,
                     TimeToSleepBetweenBatches = 1,
                 };
+            }
+            else if (kind == "asynctask-null")
+            {
+                var task = new NullTaskTarget { Name = "task", Layout = layout };
+                if (options.TryGetValue("queueLimit", out var queueLimit)) // NLog's queue, 2,000 as the target sets it while it runs
+                    task.QueueLimit = int.Parse(queueLimit, CultureInfo.InvariantCulture);
+                if (options.TryGetValue("batchSize", out var batchSize))
+                    task.BatchSize = int.Parse(batchSize, CultureInfo.InvariantCulture);
+                if (options.TryGetValue("taskDelayMilliseconds", out var delay))
+                    task.TaskDelayMilliseconds = int.Parse(delay, CultureInfo.InvariantCulture);
+                target = task;
             }
             else
             {
