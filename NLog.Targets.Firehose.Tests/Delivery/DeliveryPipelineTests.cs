@@ -25,14 +25,14 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         private static DeliveryPipeline Pipeline(RecordingClient client, MemoryRecordBuffer buffer, int workers,
-            Func<TimeSpan, CancellationToken, Task>? delay = null, TimeSpan? retryTimeLimit = null)
+            Func<TimeSpan, CancellationToken, Task>? delay = null, TimeSpan? retryTimeLimit = null, TimeSpan? pause = null)
         {
             var settings = new PipelineSettings
             {
                 CallSlots = workers,
                 RetryTimeLimit = retryTimeLimit ?? TimeSpan.FromMinutes(1),
-                PauseBase = TimeSpan.FromMilliseconds(10),
-                PauseMax = TimeSpan.FromMilliseconds(10),
+                PauseBase = pause ?? TimeSpan.FromMilliseconds(10),
+                PauseMax = pause ?? TimeSpan.FromMilliseconds(10),
                 Where = "test",
                 Name = "test",
                 Delay = delay ?? ((_, _) => Task.CompletedTask),
@@ -150,7 +150,9 @@ namespace NLog.Targets.Firehose.Tests
             var client = new RecordingClient();
             client.Respond = (call, records) => throw new FirehoseServiceException(400, "ResourceNotFoundException", "not found", null);
             var buffer = Buffer(1200);
-            var pipeline = Pipeline(client, buffer, workers: 1);
+            // The stream's pause outlasts the test: with a 10 ms one, a busy machine could let it end (and a second call go
+            // out) between the idle wait's return and Stop.
+            var pipeline = Pipeline(client, buffer, workers: 1, pause: TimeSpan.FromMinutes(10));
             using var capture = new InternalLogCapture(LogLevel.Error);
 
             await RunUntilIdle(pipeline);
