@@ -19,7 +19,9 @@ namespace NLog.Targets.Firehose.Tests
         {
             // The lost wake-up (see NLogQueueWatch) leaves this state: an event in NLog's queue and no writer scheduled; every
             // later event finds the queue not empty and schedules nothing. It is recreated here on purpose: the event is put in
-            // the queue past AsyncTaskTarget.Write, the one place that would schedule the writer.
+            // the queue past AsyncTaskTarget.Write, the one place that would schedule the writer, right after the target's own
+            // look that follows NLog's continuation of the first hand-over (which found the queue empty and ended the writer):
+            // put there any earlier, that look would rearm the writer and the watch would have nothing to restart.
             var client = new RecordingClient();
             var target = Harness.Target(client);
             target.Name = "stalled-" + Guid.NewGuid().ToString("N"); // the capture is process-wide: count this target's lines only
@@ -27,12 +29,23 @@ namespace NLog.Targets.Firehose.Tests
             target.Seams.StallCheckPeriod = TimeSpan.FromMilliseconds(50);
             using var log = new InternalLogCapture(LogLevel.Warn);
             using var factory = Harness.Factory(target);
+            var look = target.HandOvers.AfterContinuation;
+            Assert.IsNotNull(look, "the target looks after each of NLog's continuations");
+            LogEventInfo? stranded = new LogEventInfo(LogLevel.Info, "Stall", null, "stranded {Seq}", new object[] { 0 });
+            using var strandedNow = new ManualResetEventSlim(false);
+            target.HandOvers.AfterContinuation = () =>
+            {
+                look();
+                if (Interlocked.Exchange(ref stranded, null) is LogEventInfo logEvent)
+                {
+                    EnqueuePastTheWriter(target, logEvent);
+                    strandedNow.Set();
+                }
+            };
             var logger = factory.GetLogger("Stall");
             logger.Info("before {Seq}", -1);
-            Harness.FlushCompletes(factory, TimeSpan.FromSeconds(60)); // the writer ran and is idle
+            Assert.IsTrue(strandedNow.Wait(TimeSpan.FromSeconds(60)), "NLog's continuation of the first hand-over ran");
 
-            var stranded = new LogEventInfo(LogLevel.Info, "Stall", null, "stranded {Seq}", new object[] { 0 });
-            EnqueuePastTheWriter(target, stranded);
             for (int i = 1; i <= 100; i++)
                 logger.Info("after {Seq}", i);
 
