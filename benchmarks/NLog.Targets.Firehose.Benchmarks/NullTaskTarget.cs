@@ -25,15 +25,17 @@ namespace NLog.Targets.Firehose.Benchmarks
 
         protected override Task WriteAsyncTask(LogEventInfo logEvent, CancellationToken cancellationToken)
         {
-            Rendered += RenderLogEvent(Layout, logEvent).Length > 0 ? 1 : 0;
+            Render(logEvent);
             return Task.CompletedTask;
         }
 
         protected override Task WriteAsyncTask(IList<LogEventInfo> logEvents, CancellationToken cancellationToken)
         {
             for (int i = 0; i < logEvents.Count; i++)
-                Rendered += RenderLogEvent(Layout, logEvents[i]).Length > 0 ? 1 : 0;
+                Render(logEvents[i]);
             return Task.CompletedTask;
         }
+
+        private void Render(LogEventInfo logEvent) => Rendered += RenderLogEvent(Layout, logEvent).Length > 0 ? 1 : 0;
     }
 }
