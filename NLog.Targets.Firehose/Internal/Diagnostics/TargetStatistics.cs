@@ -20,6 +20,8 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         private long _handOverRestarts;
         private long _handOverRearms;
         private long _calls;
+        private long _rateDecreases;
+        private long _rateDecreasesUndone;
         private long _delivered;
         private long _rejected;
         private long _records;
@@ -118,6 +120,19 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         public void HandOverRearmed() => Interlocked.Increment(ref _handOverRearms);
 
         public void CallMade() => Interlocked.Increment(ref _calls);
+
+        /// <summary>Decreases of a stream's rate learned from throttling, and those undone as a fault's.</summary>
+        public void RateDecreases(int made, int undone)
+        {
+            Interlocked.Add(ref _rateDecreases, made);
+            Interlocked.Add(ref _rateDecreasesUndone, undone);
+        }
+
+        /// <summary>Decreases of the streams' rates learned from throttling (a quota's, or tried and undone as a fault's).</summary>
+        public long RateDecreasesMade => Interlocked.Read(ref _rateDecreases);
+
+        /// <summary>Decreases undone: the refusals came whatever the rate, a fault's.</summary>
+        public long RateDecreasesUndone => Interlocked.Read(ref _rateDecreasesUndone);
 
         /// <summary>The rate learned from throttling for <paramref name="stream"/>: events and bytes per second (0: none).</summary>
         public void LearnedRate(string stream, double records, double bytes) => _learnedRates[stream] = (records, bytes);
