@@ -537,9 +537,10 @@ public sealed class FirehoseStandIn : IAsyncDisposable
             int quotaRecords = faults.QuotaRecordsPerSecond;
             long quotaBytes = faults.QuotaBytesPerSecond;
             var window = quotaRecords > 0 || quotaBytes > 0 ? _quotaWindows.GetOrAdd(stream, _ => new QuotaWindow()) : null;
+            bool failCall = Chance(faults.FailedCallRate);
             foreach (var record in records)
             {
-                bool fail = Chance(faults.FailedRecordRate);
+                bool fail = failCall || Chance(faults.FailedRecordRate);
                 if (!fail && window != null)
                 {
                     lock (window)

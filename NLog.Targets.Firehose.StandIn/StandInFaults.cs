@@ -11,6 +11,12 @@ public sealed class StandInFaults
     /// <summary>Share of records answered with a per-record <c>ServiceUnavailableException</c> inside a 200.</summary>
     public double FailedRecordRate { get; set; }
 
+    /// <summary>
+    /// Share of calls answered 200 with every record refused with a per-record <c>ServiceUnavailableException</c> (a
+    /// backend having a bad minute refuses calls whole, at any rate; a quota refuses what is over it).
+    /// </summary>
+    public double FailedCallRate { get; set; }
+
     /// <summary>Share of calls whose connection is dropped before the service takes any record.</summary>
     public double DropConnectionRate { get; set; }
 
@@ -53,7 +59,7 @@ public sealed class StandInFaults
 
     /// <summary>True when any fault is set.</summary>
     public bool Any =>
-        ThrottleCallRate > 0 || FailedRecordRate > 0 || DropConnectionRate > 0 || DropAfterProcessingRate > 0 || InternalErrorRate > 0
+        ThrottleCallRate > 0 || FailedRecordRate > 0 || FailedCallRate > 0 || DropConnectionRate > 0 || DropAfterProcessingRate > 0 || InternalErrorRate > 0
         || SlowAfterProcessingRate > 0 || ResponseDelay > TimeSpan.Zero || Hold != null || OutageUntilUtc > DateTime.UtcNow
         || QuotaRecordsPerSecond > 0 || QuotaBytesPerSecond > 0 || ClockOffset != TimeSpan.Zero;
 
@@ -63,7 +69,7 @@ public sealed class StandInFaults
     /// <summary>Turns every fault off.</summary>
     public void Clear()
     {
-        ThrottleCallRate = FailedRecordRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = SlowAfterProcessingRate = 0;
+        ThrottleCallRate = FailedRecordRate = FailedCallRate = DropConnectionRate = DropAfterProcessingRate = InternalErrorRate = SlowAfterProcessingRate = 0;
         QuotaRecordsPerSecond = 0;
         QuotaBytesPerSecond = 0;
         SlowAfterProcessingDelay = TimeSpan.Zero;

@@ -29,6 +29,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// sent, so without the one-time compiling of start-up; they arrive too); any FirehoseTarget option by its property name,
     /// e.g. <c>MaxQueueBytes=16777216</c>, <c>RecordPacking=true</c>; <c>quota=N</c> / <c>quotabytes=N</c> (the stand-in
     /// refuses records over N records or bytes per second, as Firehose's quota does; prints <c>quota_refused</c>);
+    /// <c>callfaults=S</c> (the stand-in answers that share of calls with every record refused, a flaky backend);
     /// <c>flush=1</c> (a flush of up to 5 minutes after the logging loop, timed as <c>delivered_s</c>);
     /// <c>transport=none</c> (no HTTP: the body and its hash only, see <see cref="NoNetworkClient"/>); <c>internallog=Debug</c> (NLog's InternalLogger at that level on stderr); <c>quotachange=S:R[:B]</c> (the quota
     /// becomes R records / B bytes per second S seconds in); <c>timeline=1</c> (delivered/throttled per second).</item>
@@ -55,6 +56,9 @@ namespace NLog.Targets.Firehose.Benchmarks
             var options = Options(args, 2);
             if (options.TryGetValue("outage", out var outage) && outage == "1")
                 standIn.Command("outage");
+            bool callFaults = options.TryGetValue("callfaults", out var callFaultShare);
+            if (callFaults)
+                standIn.Command("callfaults " + callFaultShare);
             bool quota = options.TryGetValue("quota", out var quotaRecords) | options.TryGetValue("quotabytes", out var quotaBytes);
             long refusedBefore = quota ? standIn.QuotaRefused() : 0;
             if (quota)
@@ -82,7 +86,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             changed.Wait();
             double standInCpu = (standIn.Cpu - standInCpuBefore).TotalMilliseconds;
             var (events, distinct, violations) = standIn.TakeDistinctCount();
-            if (outage == "1" || quota)
+            if (outage == "1" || quota || callFaults)
                 standIn.Command("clear");
             string refused = quota ? FormattableString.Invariant($" quota_refused={standIn.QuotaRefused() - refusedBefore}") : string.Empty;
             string line = FormattableString.Invariant($"{result.Trim()} arrived={events} distinct={distinct}{refused} standin_cpu_ms={standInCpu:0} violations={violations}");

@@ -13,7 +13,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// and checked (signature, body, limits) and stored when the events are counted (<c>distinct</c>). Protocol on its standard input and output:
     /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>,
     /// <c>distinct</c> with those and how many of them are distinct, and
-    /// <c>outage</c> / <c>clear</c> with <c>ok</c>.
+    /// <c>outage</c> / <c>clear</c> / <c>quota R [B]</c> / <c>callfaults SHARE</c> with <c>ok</c>.
     /// </summary>
     internal sealed class StandInProcess : IDisposable
     {
@@ -135,6 +135,14 @@ namespace NLog.Targets.Firehose.Benchmarks
                     string[] parts = line.Split(' ');
                     standIn.Faults.QuotaRecordsPerSecond = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
                     standIn.Faults.QuotaBytesPerSecond = parts.Length > 2 ? long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) : 0;
+                    output.WriteLine("ok");
+                    output.Flush();
+                    continue;
+                }
+                if (line.StartsWith("callfaults ", StringComparison.Ordinal))
+                {
+                    // callfaults SHARE: that share of calls answered 200 with every record refused (a flaky backend)
+                    standIn.Faults.FailedCallRate = double.Parse(line.Substring(11), System.Globalization.CultureInfo.InvariantCulture);
                     output.WriteLine("ok");
                     output.Flush();
                     continue;
