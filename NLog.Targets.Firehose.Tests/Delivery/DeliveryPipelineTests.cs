@@ -51,16 +51,18 @@ namespace NLog.Targets.Firehose.Tests
         private static string[] Texts(byte[][] records) => records.Select(r => Encoding.UTF8.GetString(r)).ToArray();
 
         [TestMethod]
-        public async Task PersistentError_PausesDoubleFromTheFirstUpToTheCap()
+        public async Task PersistentError_PausesDoubleFromTheFirstUpToTheCap_NoCallBeforeAPauseEndsOneAfter()
         {
-            // README: "the stream's calls pause 1 s, then 2 s, 4 s… up to maxPauseSeconds". The clock is the test's: it jumps
-            // past each pause once it began, and the slot is woken, so the test waits for no pause.
+            // Its earlier version read only the InternalLogger line while its clock jumped an hour past each pause: with
+            // every pause really kept at 1 s it still passed. Here the clock stops a tick short of each pause's end, then
+            // at it. Two call slots: one is always free to call, and the ten records make one call.
             var client = new RecordingClient();
             client.Respond = (_, _) => throw new FirehoseServiceException(400, "ResourceNotFoundException", "Firehose app-logs not found.", "r-1");
-            long ticks = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+            var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            long ticks = start.Ticks;
             var settings = new PipelineSettings
             {
-                CallSlots = 1,
+                CallSlots = 2,
                 RetryTimeLimit = TimeSpan.FromMinutes(1),
                 PauseBase = TimeSpan.FromSeconds(1),
                 PauseMax = TimeSpan.FromSeconds(8),
@@ -73,17 +75,25 @@ namespace NLog.Targets.Firehose.Tests
             using var log = new InternalLogCapture(LogLevel.Error);
             var pipeline = new DeliveryPipeline(client.Client, Buffer(10), settings);
             pipeline.Start();
-            var pauses = new System.Collections.Generic.List<string>();
-            for (int call = 1; call <= 6; call++)
+            await client.WhenCalls(1).WaitAsync(TimeSpan.FromSeconds(60));
+            var pauseEnd = start;
+            foreach (int seconds in new[] { 1, 2, 4, 8, 8 })
             {
-                Assert.IsTrue(SpinWait.SpinUntil(() => Pauses(log.Text).Count >= call, TimeSpan.FromSeconds(60)), $"pause {call} was never taken");
-                Interlocked.Add(ref ticks, TimeSpan.FromHours(1).Ticks); // past the pause
-                _ = pipeline.WhenIdleAsync(); // wakes the slot
+                int calls = client.Calls.Count;
+                Assert.IsTrue(SpinWait.SpinUntil(() => Pauses(log.Text).Count >= calls, TimeSpan.FromSeconds(60)), $"call {calls} was not followed by a pause");
+                Assert.AreEqual(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), Pauses(log.Text)[calls - 1], "the pause said");
+                pauseEnd += TimeSpan.FromSeconds(seconds);
+
+                Interlocked.Exchange(ref ticks, pauseEnd.Ticks - 1);
+                _ = pipeline.WhenIdleAsync(); // looks for a call to make, on this thread
+                Assert.AreEqual(calls, client.Calls.Count, $"no call before the {seconds} s pause ends");
+
+                Interlocked.Exchange(ref ticks, pauseEnd.Ticks);
+                _ = pipeline.WhenIdleAsync();
+                await client.WhenCalls(calls + 1).WaitAsync(TimeSpan.FromSeconds(60));
             }
             pipeline.Stop(TimeSpan.Zero);
-
-            var seen = Pauses(log.Text).Take(6).ToList();
-            CollectionAssert.AreEqual(new[] { "1", "2", "4", "8", "8", "8" }, seen, string.Join(", ", seen));
+            Assert.AreEqual(6, client.Calls.Count, "one call after each pause");
         }
 
         private static System.Collections.Generic.List<string> Pauses(string log) =>
