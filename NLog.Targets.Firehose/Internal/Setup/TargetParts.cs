@@ -170,6 +170,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             _handOvers.HandOverQueued = null;
             _queueWatch?.Dispose();
             _terminationHook.Dispose();
+            _seams.DrainBegun?.Invoke();
             Pipeline.Stop(_seams.CloseDrain);
             var journal = Interlocked.Exchange(ref _journal, null);
             var lost = Buffer.DropAllQueued();

@@ -26,6 +26,9 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// <summary>How long closing keeps delivering what the buffer holds.</summary>
         public TimeSpan CloseDrain { get; set; } = TimeSpan.FromSeconds(5);
 
+        /// <summary>Runs when closing begins its drain (a test can let a held endpoint answer then).</summary>
+        public Action? DrainBegun { get; set; }
+
         /// <summary>The first pause of a stream after a persistent error.</summary>
         public TimeSpan PauseBase { get; set; } = TimeSpan.FromSeconds(1);
 
