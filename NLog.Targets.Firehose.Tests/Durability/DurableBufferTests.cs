@@ -183,15 +183,16 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         public async Task KilledAKnownTimeAfterTheLastHandOver_EveryEventOlderThanTheFlushIntervalComesBack()
         {
-            // bufferFlushInterval's promise, without looking at the files first: the child kills itself 5 intervals after
-            // the target took its last event; everything handed over at least one interval before the kill must survive.
+            // bufferFlushInterval's promise, without looking at the files first: the child kills itself 20 intervals after
+            // the target took its last event (a starved machine may run the flush timer seconds late); everything handed
+            // over at least one interval before the kill must survive.
             await using var standIn = await FirehoseStandIn.StartAsync();
             standIn.CreateStream("app-logs");
             standIn.Faults.BeginOutage(TimeSpan.FromMinutes(10));
             const int count = 3000; // ~600 KB of frames: far more than the file stream's own 64 KiB buffer
             const double interval = 0.5;
 
-            using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.5"), count, 0, FormattableString.Invariant($"kill-after-taken:{5 * interval}")))
+            using (var child = ChildProcess.Start(WriteConfig(standIn, flushInterval: "0.5"), count, 0, FormattableString.Invariant($"kill-after-taken:{20 * interval}")))
             {
                 child.WaitForOutput("TAKEN " + count);
                 child.WaitForExit();
