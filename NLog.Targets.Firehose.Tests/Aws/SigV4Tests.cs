@@ -14,11 +14,11 @@ using NLog.Targets.Firehose.StandIn;
 namespace NLog.Targets.Firehose.Tests
 {
     /// <summary>
-    /// The Firehose SigV4 vector (FIREHOSE.md) and where its expected value comes from: <see cref="ReferenceSigV4"/>, a
-    /// few lines written from AWS's description of SigV4, independent of the signer the library uses (AWSSDK.Core) and of
-    /// the stand-in's verifier. It is first checked against signatures AWS itself published (below), then computes the
-    /// Firehose vector; the SDK's signer and the stand-in's verifier must both agree with it. (botocore gives the same
-    /// Firehose signature, as FIREHOSE.md notes.)
+    /// A Firehose SigV4 vector (a PutRecordBatch request below) and where its expected value comes from:
+    /// <see cref="ReferenceSigV4"/>, a few lines written from AWS's description of SigV4, independent of the signer the
+    /// library uses (AWSSDK.Core) and of the stand-in's verifier. It is first checked against signatures AWS itself
+    /// published (AWS's Signature Version 4 examples, below), then computes the Firehose vector; the SDK's signer and the
+    /// stand-in's verifier must both agree with it.
     /// </summary>
     [TestClass]
     [TestCategory(TestCategories.Unit)]

@@ -12,8 +12,9 @@ using NLog.Targets.Firehose.Tests.Support;
 
 namespace NLog.Targets.Firehose.Tests
 {
+    /// <summary>Packing and gzip on their own and through the target with a substituted client.</summary>
     [TestClass]
-    [TestCategory(TestCategories.Http)]
+    [TestCategory(TestCategories.Unit)]
     public sealed class RecordPackingTests
     {
         private static BufferedRecord Record(int i, int size = 100) =>
@@ -205,7 +206,13 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(300, lines.Distinct().Count());
             Assert.AreEqual(300, target.Statistics.DeliveredEvents);
         }
+    }
 
+    /// <summary>Packing over HTTP, against the stand-in and its faults.</summary>
+    [TestClass]
+    [TestCategory(TestCategories.Http)]
+    public sealed class RecordPackingOverHttpTests
+    {
         [TestMethod]
         public async Task StandIn_PackingUnderFaults_EveryEventOnceAndAtLeast20TimesFewerBilledUnits()
         {

@@ -61,7 +61,11 @@ namespace NLog.Targets.Firehose.Tests.Support
             _process.WaitForExit(); // its last output lines are read to the end
         }
 
-        /// <summary>SIGTERM, as <c>docker stop</c> or Kubernetes sends it: .NET raises ProcessExit, NLog closes its targets.</summary>
+        /// <summary>
+        /// SIGTERM, as <c>docker stop</c> or Kubernetes sends it. NLog does not close its targets then (the SIGTERM tests
+        /// find the target's own "SIGTERM: …" line, never NLog's close): only the target's hook (<c>TerminationHook</c>)
+        /// delivers before the process ends.
+        /// </summary>
         public void Terminate()
         {
             using var kill = Process.Start("kill", new[] { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!;
