@@ -28,7 +28,9 @@ namespace NLog.Targets.Firehose.Tests
             target.Name = name;
             using var measured = new TargetMeasurements(name);
 
-            const int total = 16_000; // 4 s at the quota
+            // 8 s at the quota: a burst's first decrease may be taken from a second of the stream's that saw two of the
+            // quota's, and the trial that corrects it costs up to 2 s at twice the quota (~14,000 refusals seen in 4 s).
+            const int total = 32_000;
             using (var factory = Harness.Factory(target))
             {
                 var logger = factory.GetLogger("Quota");
@@ -40,7 +42,7 @@ namespace NLog.Targets.Firehose.Tests
 
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), total));
             Assert.IsTrue(standIn.QuotaRefusedRecords > 0, "the quota was met");
-            // 4,000-5,900 measured on a quiet machine; without learning about three for every one accepted (48,000).
+            // 4,000-6,300 in 4 s measured on a quiet machine; without learning about three for every one accepted.
             Assert.IsTrue(standIn.QuotaRefusedRecords <= total * 3 / 4, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted");
             var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
             Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
