@@ -38,6 +38,18 @@ namespace NLog.Targets.Firehose.Tests
         };
 
         [TestMethod]
+        [DataRow("http://[::1]:4566/", "[::1]:4566")]
+        [DataRow("https://[2001:db8::1]/", "[2001:db8::1]")]
+        [DataRow("http://127.0.0.1:4566/", "127.0.0.1:4566")]
+        [DataRow("https://firehose.us-east-1.amazonaws.com/", "firehose.us-east-1.amazonaws.com")]
+        [DataRow("https://bücher.example:8443/", "xn--bcher-kva.example:8443")]
+        public void HostHeader_AsHttpClientSendsIt_IPv6InBrackets(string url, string expected)
+        {
+            // An IPv6 serviceUrl was signed as "::1:4566" while HttpClient sent "Host: [::1]:4566": SignatureDoesNotMatch.
+            Assert.AreEqual(expected, SigV4Signer.HostHeader(new Uri(url)));
+        }
+
+        [TestMethod]
         [DataRow("2015-08-30T12:36:00")]
         [DataRow("2026-01-02T03:04:05")]
         [DataRow("0999-12-31T23:59:59")]

@@ -38,9 +38,15 @@ namespace NLog.Targets.Firehose.Internal.Aws
             _canonicalQuery = CanonicalQuery(endpoint.Query);
         }
 
-        /// <summary>The <c>Host</c> header of requests to <paramref name="endpoint"/>, as signed and as sent.</summary>
-        internal static string HostHeader(Uri endpoint) =>
-            endpoint.IsDefaultPort ? endpoint.IdnHost : endpoint.IdnHost + ":" + endpoint.Port.ToString(CultureInfo.InvariantCulture);
+        /// <summary>
+        /// The <c>Host</c> header of requests to <paramref name="endpoint"/>, as signed and as sent: an IPv6 literal in
+        /// brackets, as HttpClient sends it (<c>[::1]:4566</c>), or the signature would cover another host than the one sent.
+        /// </summary>
+        internal static string HostHeader(Uri endpoint)
+        {
+            string host = endpoint.HostNameType == UriHostNameType.IPv6 ? "[" + endpoint.IdnHost + "]" : endpoint.IdnHost;
+            return endpoint.IsDefaultPort ? host : host + ":" + endpoint.Port.ToString(CultureInfo.InvariantCulture);
+        }
 
         /// <summary>
         /// <c>yyyyMMdd'T'HHmmss'Z'</c>, written digit by digit: a custom format string runs the framework's general date
