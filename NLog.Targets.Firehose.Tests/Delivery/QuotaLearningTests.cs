@@ -45,7 +45,8 @@ namespace NLog.Targets.Firehose.Tests
             // 4,000-6,300 in 4 s measured on a quiet machine; without learning about three for every one accepted.
             Assert.IsTrue(standIn.QuotaRefusedRecords <= total * 3 / 4, $"refused {standIn.QuotaRefusedRecords} records for {total} accepted");
             var rate = target.Statistics.LearnedRates.Single(r => r.Key == "app-logs").Value;
-            Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 1.5, "learned about the quota: " + rate.Records);
+            // When the run ends a probe upward may be under way (growing up to doubling a second): about the quota, not at it.
+            Assert.IsTrue(rate.Records > 0 && rate.Records <= 4_000 * 2.5, "learned about the quota: " + rate.Records);
             Assert.IsTrue(measured.Last("nlog.firehose.rate.learned", "stream", "app-logs") > 0, "the meter's gauge reports it per stream");
 
             using (var again = Harness.Factory(target)) // started again (a reconfiguration): it learns afresh
