@@ -119,6 +119,7 @@ namespace NLog.Targets.Firehose.Tests
         [DataRow("http://localhost:4566/")]
         [DataRow("https://vpce-0123.firehose.eu-central-1.vpce.amazonaws.com/proxy/firehose")]
         [DataRow("https://gateway.example.com:8443/a%20b/firehose?b=2&a=1")]
+        [DataRow("https://gateway.example.com/firehose?a-b=1&a=2&a=1", DisplayName = "sorted by name, then value: 'a' before 'a-b'")]
         public void TargetSigner_EndpointsWithPortsPathsAndQueries_SignLikeTheSdk(string endpoint)
         {
             // The SDK's signer is the reference for what AWS accepts: same request, same time, same keys, same signature.

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -147,16 +148,24 @@ namespace NLog.Targets.Firehose.Internal.Aws
             if (string.IsNullOrEmpty(query) || query == "?")
                 return string.Empty;
             string[] pairs = query.TrimStart('?').Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries);
-            var encoded = new string[pairs.Length];
+            var encoded = new KeyValuePair<string, string>[pairs.Length];
             for (int i = 0; i < pairs.Length; i++)
             {
                 int eq = pairs[i].IndexOf('=');
                 string name = Uri.UnescapeDataString(eq < 0 ? pairs[i] : pairs[i].Substring(0, eq));
                 string value = eq < 0 ? string.Empty : Uri.UnescapeDataString(pairs[i].Substring(eq + 1));
-                encoded[i] = Uri.EscapeDataString(name) + "=" + Uri.EscapeDataString(value);
+                encoded[i] = new KeyValuePair<string, string>(Uri.EscapeDataString(name), Uri.EscapeDataString(value));
             }
-            Array.Sort(encoded, StringComparer.Ordinal);
-            return string.Join("&", encoded);
+            // Sorted by name, then by value (SigV4's rule): sorting "name=value" whole puts "a-b=1" before "a=2".
+            Array.Sort(encoded, static (x, y) =>
+            {
+                int byName = string.CompareOrdinal(x.Key, y.Key);
+                return byName != 0 ? byName : string.CompareOrdinal(x.Value, y.Value);
+            });
+            var joined = new StringBuilder();
+            foreach (var pair in encoded)
+                joined.Append(joined.Length == 0 ? "" : "&").Append(pair.Key).Append('=').Append(pair.Value);
+            return joined.ToString();
         }
 
         private static byte[] Sha256(byte[] data, int offset, int count)
