@@ -72,7 +72,6 @@ namespace NLog.Targets.Firehose.Tests
         [TestMethod]
         [DataRow("{\n  \"Encrypted\" : false,\n  \"FailedPutCount\" : 0,\n  \"RequestResponses\" : [ { \"RecordId\" : \"a\" }, { \"RecordId\" : \"b\" } ]\n}\n", DisplayName = "pretty-printed, count after another field")]
         [DataRow("{\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"}],\"FailedPutCount\":0}", DisplayName = "count last")]
-        [DataRow("{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}", DisplayName = "one entry more (read in full)")]
         public void ParseResponse_PlainSuccessInAnyShape_AllAccepted(string json)
         {
             var result = FirehoseProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 2);
@@ -105,6 +104,20 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(2, result.FailedPutCount);
             CollectionAssert.AreEqual(new[] { "ServiceUnavailableException", null, "InternalFailure" }, result.ErrorCodes);
             Assert.AreEqual("Slow down.", result.ErrorMessages[0]);
+        }
+
+        [TestMethod]
+        [DataRow("{}", DisplayName = "an empty object (a wrong serviceUrl's answer)")]
+        [DataRow("{\"FailedPutCount\":0}", DisplayName = "no entries")]
+        [DataRow("{\"FailedPutCount\":0,\"RequestResponses\":[]}", DisplayName = "an empty list")]
+        [DataRow("{\"RequestResponses\":[{\"RecordId\":\"a\"}]}", DisplayName = "one entry fewer, no count")]
+        [DataRow("{\"FailedPutCount\":0,\"RequestResponses\":[{\"RecordId\":\"a\"},{\"RecordId\":\"b\"},{\"RecordId\":\"c\"}]}", DisplayName = "one entry more")]
+        public void ParseResponse_NoFailureButEntriesDoNotMatchTheRecords_EveryRecordFailedAndSaysWhy(string json)
+        {
+            var result = FirehoseProtocol.ParseResponse(Encoding.UTF8.GetBytes(json), 2);
+            Assert.AreEqual(2, result.FailedPutCount, "a 200 that does not answer for each record delivers none of them");
+            CollectionAssert.AreEqual(new[] { "InternalFailure", "InternalFailure" }, result.ErrorCodes);
+            StringAssert.Contains(result.ErrorMessages[0], "did not match the request's records");
         }
 
         [TestMethod]

@@ -152,7 +152,9 @@ namespace NLog.Targets.Firehose.Internal.Aws
             codes ??= new string?[recordCount];
             messages ??= new string?[recordCount];
 
-            if ((declaredFailed ?? 0) == 0 && failed == 0)
+            // All accepted only when the answer says so for each record: a 200 with fewer entries ("{}", a wrong
+            // serviceUrl's answer) tells nothing about the records, and counting them delivered would lose them silently.
+            if ((declaredFailed ?? 0) == 0 && failed == 0 && entries == recordCount)
                 return new PutRecordBatchResult(0, codes, messages);
 
             if (entries != recordCount || (declaredFailed.HasValue && declaredFailed.Value != failed))
