@@ -122,6 +122,12 @@ public sealed class FirehoseStandIn : IAsyncDisposable
     /// <summary>HTTP requests received, including rejected and dropped ones.</summary>
     public long Requests => Interlocked.Read(ref _requests);
 
+    /// <summary>Trace-context headers seen on any request (W3C, B3, the older Request-Id): a logging target must carry none.</summary>
+    public IReadOnlyCollection<string> TraceHeadersSeen => _traceHeadersSeen.ToArray();
+
+    private static readonly string[] TraceHeaderNames = { "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context", "b3", "X-B3-TraceId" };
+    private readonly ConcurrentQueue<string> _traceHeadersSeen = new();
+
     /// <summary>
     /// Starts a stand-in on 127.0.0.1 on a free port (or <paramref name="port"/>); over TLS (https) with
     /// <paramref name="certificate"/> when given.
@@ -406,6 +412,11 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         long requestNumber = Interlocked.Increment(ref _requests);
         RequestReceived?.Invoke(requestNumber);
         var request = context.Request;
+        foreach (string name in TraceHeaderNames)
+        {
+            if (request.Headers.ContainsKey(name))
+                _traceHeadersSeen.Enqueue(name);
+        }
         byte[] body = await ReadBodyAsync(request).ConfigureAwait(false);
 
         var faults = Faults;
@@ -648,8 +659,11 @@ public sealed class FirehoseStandIn : IAsyncDisposable
         if (!SigV4Verifier.TryParseAmzDate(amzDate, out var signedAt) || amzDate!.Substring(0, 8) != auth.Date)
             return ((403, "IncompleteSignatureException", "X-Amz-Date is missing or does not match the credential scope"), null);
         var serverNow = DateTime.UtcNow + Faults.ClockOffset;
-        if (Math.Abs((serverNow - signedAt).TotalMinutes) > 5)
-            return ((400, "InvalidSignatureException", $"Signature expired: {amzDate} is now earlier than {serverNow:yyyyMMdd'T'HHmmss'Z'} (5 min.)"), auth.AccessKey);
+        // Firehose's own wording: the server's time in parentheses, which a client without a Date header can read.
+        if ((serverNow - signedAt).TotalMinutes > 5)
+            return ((400, "InvalidSignatureException", $"Signature expired: {amzDate} is now earlier than {serverNow.AddMinutes(-5):yyyyMMdd'T'HHmmss'Z'} ({serverNow:yyyyMMdd'T'HHmmss'Z'} - 5 min.)"), auth.AccessKey);
+        if ((signedAt - serverNow).TotalMinutes > 5)
+            return ((400, "InvalidSignatureException", $"Signature not yet current: {amzDate} is still later than {serverNow.AddMinutes(5):yyyyMMdd'T'HHmmss'Z'} ({serverNow:yyyyMMdd'T'HHmmss'Z'} + 5 min.)"), auth.AccessKey);
 
         string payloadHash = SigV4Verifier.HashHex(body);
         string? declaredHash = requestHeaders["X-Amz-Content-SHA256"].FirstOrDefault();

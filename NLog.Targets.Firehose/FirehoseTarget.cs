@@ -101,14 +101,6 @@ namespace NLog.Targets.Firehose
         public Layout? ProxyBypass { get; set; }
 
         /// <summary>
-        /// Send the calls through .NET's <c>HttpClient</c> rather than the target's own HTTP/1.1 connections, which cost
-        /// less CPU and compiling. <c>HttpClient</c> is used anyway when a proxy applies and on .NET Framework
-        /// (netstandard2.0). A way back, should the target's own connections meet a network they do not suit.
-        /// </summary>
-        /// <remarks>Default: <see langword="false"/></remarks>
-        public bool UseHttpClient { get; set; }
-
-        /// <summary>
         /// The region that signs the calls, when it differs from the one <see cref="ServiceUrl"/> or <see cref="Region"/>
         /// implies (a VPC endpoint or a proxying gateway with its own host name).
         /// </summary>

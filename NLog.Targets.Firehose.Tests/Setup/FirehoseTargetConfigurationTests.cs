@@ -164,13 +164,14 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void Initialize_PlainHttpToRemoteHost_Warns()
+        public void Initialize_PlainHttpToRemoteHost_WarnsThatTheSessionTokenTravelsInClearToo()
         {
             var target = Valid();
             target.ServiceUrl = "http://firehose.example.com/";
             using var capture = new InternalLogCapture(LogLevel.Warn);
             using var factory = Harness.Factory(target);
             StringAssert.Contains(capture.Text, "plain http");
+            StringAssert.Contains(capture.Text, "the session token");
         }
 
         [TestMethod]
@@ -198,7 +199,6 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(1_024_000, target.PackedRecordBytes);
             Assert.AreEqual(1.0, target.BufferFlushInterval);
             Assert.AreEqual(256L * 1024 * 1024, target.MaxBufferBytes);
-            Assert.IsFalse(target.UseHttpClient);
         }
 
         [TestMethod]
@@ -220,7 +220,6 @@ namespace NLog.Targets.Firehose.Tests
             proxyUrl='http://proxy.example.com:3128'
             authenticationRegion='eu-central-1'
             proxyBypass='*.internal'
-            useHttpClient='true'
             maxBufferBytes='33554432'
             region='ap-southeast-2'
             profile='fhtest'
@@ -282,7 +281,6 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(65536, target.PackedRecordBytes);
             Assert.AreEqual("http://proxy.example.com:3128", target.ProxyUrl!.Render(LogEventInfo.CreateNullEvent()));
             Assert.AreEqual("*.internal", target.ProxyBypass!.Render(LogEventInfo.CreateNullEvent()));
-            Assert.IsTrue(target.UseHttpClient);
             Assert.AreEqual(33554432L, target.MaxBufferBytes);
             Assert.IsTrue(target.IsBufferingToDisk);
             factory.Shutdown();

@@ -9,7 +9,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// <summary>Transient service or network fault: retry with backoff.</summary>
         Transient,
 
-        /// <summary>The request's clock is off: correct the offset, re-sign, retry once.</summary>
+        /// <summary>The request's clock is off (a code that says nothing else): correct the offset, re-sign, retry once.</summary>
         ClockSkew,
 
         /// <summary>Credentials expired or not recognised: refresh once, then fail.</summary>
@@ -92,14 +92,14 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         private static bool IsClockSkew(string code) => code switch
         {
-            "RequestTimeTooSkewed" or "RequestExpired" or "InvalidSignatureException" or "SignatureDoesNotMatch"
-                or "RequestInTheFuture" or "AuthFailure" => true,
+            "RequestTimeTooSkewed" or "RequestExpired" or "RequestInTheFuture" => true,
             _ => false,
         };
 
+        // A refused signature with the clock in step (ClockSkew corrects it otherwise) is a wrong or rotated key.
         private static bool IsCredentials(string code) => code switch
         {
-            "ExpiredTokenException" or "ExpiredToken" or "UnrecognizedClientException" or "InvalidClientTokenId"
+            "InvalidSignatureException" or "SignatureDoesNotMatch" or "AuthFailure" or "ExpiredTokenException" or "ExpiredToken" or "UnrecognizedClientException" or "InvalidClientTokenId"
                 or "InvalidAccessKeyId" or "TokenRefreshRequired" => true,
             _ => false,
         };

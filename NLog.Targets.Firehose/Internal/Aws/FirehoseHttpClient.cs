@@ -1,33 +1,32 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
+using System.Net;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using NLog.Common;
-using NLog.Targets.Firehose.Internal.Aws.Transport;
 using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Aws
 {
     /// <summary>
-    /// PutRecordBatch over our own HTTP/1.1 connections (<c>SocketTransport</c>, net8.0), or over <see cref="HttpClient"/>
-    /// when a proxy applies (<see cref="HttpClientTransport"/>), signed by <see cref="SigV4Signer"/> with credentials from AWSSDK.Core.
-    /// Credentials are resolved from the chain once (again after an error that names them); refreshing ones renew
-    /// themselves before they expire and fixed keys are read at every call, so rotating credentials work.
-    /// A clock-skew error is corrected from the response's Date header and re-signed once; an expired or
+    /// PutRecordBatch over <see cref="HttpClient"/> (<see cref="FirehoseHttpHandler"/>), signed by <see cref="SigV4Signer"/>
+    /// with credentials from AWSSDK.Core. Credentials are resolved from the chain once (again after an error that names
+    /// them); refreshing ones renew themselves before they expire and fixed keys are read at every call, so rotating
+    /// credentials work. A clock-skew error is corrected (<see cref="ClockSkew"/>) and re-signed once; an expired or
     /// unrecognised token makes the credentials be resolved again once. All other retrying is the caller's.
     /// </summary>
     internal sealed class FirehoseHttpClient : IFirehoseClient
     {
         private static readonly string UserAgent = BuildUserAgent();
 
-        private readonly IHttpTransport _transport;
+        private readonly HttpClient _http;
         private readonly FirehoseEndpoint _endpoint;
         private readonly SigV4Signer _signer;
         private readonly TimeSpan _requestTimeout;
@@ -35,35 +34,16 @@ namespace NLog.Targets.Firehose.Internal.Aws
         private readonly string _targetName;
         private DefaultAWSCredentialsIdentityResolver? _resolver;
         private AWSCredentials? _resolved;
-        private long _clockOffsetTicks;
 
         /// <param name="endpoint">Where to send and which region signs.</param>
         /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
         /// <param name="requestTimeout">How long one attempt may take.</param>
         /// <param name="targetName">For InternalLogger messages.</param>
-        /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
-        public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler = null)
-            : this(endpoint, credentials, requestTimeout, targetName, handler, proxy: null)
-        {
-        }
-
-        /// <param name="endpoint">Where to send and which region signs.</param>
-        /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
-        /// <param name="requestTimeout">How long one attempt may take.</param>
-        /// <param name="targetName">For InternalLogger messages.</param>
-        /// <param name="handler">The HTTP handler; null for the default (no redirects, pooled connections).</param>
+        /// <param name="handler">The HTTP handler (tests); null for <see cref="FirehoseHttpHandler"/>'s.</param>
         /// <param name="proxy">The proxy for the default handler; null for the system's (<c>HTTPS_PROXY</c>, <c>NO_PROXY</c>).</param>
-        public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy)
-            : this(endpoint, credentials, requestTimeout, targetName, CreateTransport(endpoint.ServiceUri, targetName, handler, proxy))
-        {
-        }
-
-        /// <param name="endpoint">Where to send and which region signs.</param>
-        /// <param name="credentials">Credentials of a named profile; null for the SDK's default chain.</param>
-        /// <param name="requestTimeout">How long one attempt may take.</param>
-        /// <param name="targetName">For InternalLogger messages.</param>
-        /// <param name="transport">How the POST travels; disposed with this client.</param>
-        internal FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName, IHttpTransport transport)
+        /// <param name="maxConnections">Connections to the endpoint at most: one per call in flight.</param>
+        public FirehoseHttpClient(FirehoseEndpoint endpoint, AWSCredentials? credentials, TimeSpan requestTimeout, string targetName,
+            HttpMessageHandler? handler = null, System.Net.IWebProxy? proxy = null, int maxConnections = 16)
         {
             _endpoint = endpoint;
             _signer = new SigV4Signer(endpoint.ServiceUri, endpoint.SigningRegion, FirehoseProtocol.SigningService);
@@ -71,57 +51,11 @@ namespace NLog.Targets.Firehose.Internal.Aws
             _fixedCredentials = credentials;
             _targetName = targetName;
             _resolver = credentials is null ? new DefaultAWSCredentialsIdentityResolver() : null;
-            _transport = transport;
+            _http = FirehoseHttpHandler.CreateClient(handler, proxy, maxConnections);
         }
-
-        /// <summary>
-        /// Our own connections, unless asked for HttpClient (<c>useHttpClient</c>), a test gives a handler, a proxy is
-        /// configured or the system's proxy settings (<c>HTTPS_PROXY</c>, <c>HTTP_PROXY</c>, <c>ALL_PROXY</c> less
-        /// <c>NO_PROXY</c>; on Windows and macOS the system's) send the endpoint through a proxy: then HttpClient, which
-        /// speaks to proxies. On netstandard2.0 always HttpClient.
-        /// </summary>
-        internal static IHttpTransport CreateTransport(Uri uri, string targetName, HttpMessageHandler? handler, System.Net.IWebProxy? proxy, bool useHttpClient = false)
-        {
-#if NET8_0_OR_GREATER
-            if (!useHttpClient && handler is null && proxy is null && !SystemProxyApplies(uri))
-            {
-                InternalLogger.Debug("{0}: calls go over the target's own HTTP/1.1 connections", targetName);
-                return new SocketTransport(uri);
-            }
-#endif
-            InternalLogger.Debug("{0}: calls go through HttpClient ({1})", targetName,
-                useHttpClient ? "useHttpClient" : handler != null ? "a given handler" : proxy != null ? "proxyUrl" : SystemProxyName());
-            return new HttpClientTransport(uri, handler, proxy);
-        }
-
-        private static string SystemProxyName()
-        {
-#if NET8_0_OR_GREATER
-            return "the system's proxy";
-#else
-            return "netstandard2.0";
-#endif
-        }
-
-#if NET8_0_OR_GREATER
-        private static bool SystemProxyApplies(Uri uri)
-        {
-            try
-            {
-                var system = HttpClient.DefaultProxy;
-                var via = system.GetProxy(uri);
-                return via != null && via != uri && !system.IsBypassed(uri);
-            }
-            catch (Exception ex) when (!(ex is OutOfMemoryException))
-            {
-                InternalLogger.Debug(ex, "KinesisFirehose: could not read the system's proxy settings; HttpClient will");
-                return true;
-            }
-        }
-#endif
 
         /// <summary>The current correction applied to the local clock when signing.</summary>
-        public TimeSpan ClockOffset => TimeSpan.FromTicks(Interlocked.Read(ref _clockOffsetTicks));
+        public TimeSpan ClockOffset => ClockSkew.OffsetFor(_endpoint.ServiceUri);
 
         public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
         {
@@ -170,50 +104,55 @@ namespace NLog.Targets.Firehose.Internal.Aws
         private async Task<T> SendAsync<T>(byte[] body, int length, bool pooledBody, string amzTarget, Func<byte[], int, T> parse, int count, CancellationToken cancellationToken)
             where T : class
         {
+            // The application's trace is not ours: a call made while a logging call's Activity is current (a flush, a
+            // delivery that started from the hand-over) must not become its child. Set here, in this call's own
+            // asynchronous flow, it changes nothing for the caller.
+            Activity.Current = null;
             try
             {
                 bool clockCorrected = false;
                 bool credentialsRefreshed = false;
                 while (true)
                 {
-                    HttpAnswer answer;
+                    HttpResponseMessage response;
+                    byte[] answer;
                     using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
                     {
                         timeout.CancelAfter(_requestTimeout);
                         try
                         {
                             var keys = KeysAtHand() ?? await GetKeysAsync(timeout.Token).ConfigureAwait(false);
-                            var headers = Sign(body, length, amzTarget, keys);
-                            answer = await _transport.PostAsync(headers, body, length, timeout.Token).ConfigureAwait(false);
+                            using var request = SignedRequest(body, length, amzTarget, keys);
+                            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                            answer = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
                         }
                         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                         {
                             throw new TimeoutException($"{amzTarget.Substring(amzTarget.IndexOf('.') + 1)} to {_endpoint.ServiceUri.Host} took longer than {_requestTimeout.TotalSeconds:0.#} s");
                         }
                     }
-                    if (answer.Status == 200)
-                        return parse(answer.Body, count);
+                    using (response)
+                    {
+                        if (response.StatusCode == HttpStatusCode.OK)
+                            return parse(answer, count);
 
-                    var (code, message) = FirehoseProtocol.ParseError(answer.Body, answer.ErrorType);
-                    var error = new FirehoseServiceException(answer.Status, code, message, answer.RequestId);
-                    var serverDate = answer.Date;
-                    var kind = error.Kind;
-                    if (kind == FailureKind.ClockSkew && !clockCorrected && serverDate.HasValue)
-                    {
-                        clockCorrected = true;
-                        var offset = serverDate.Value.UtcDateTime - DateTime.UtcNow;
-                        Interlocked.Exchange(ref _clockOffsetTicks, offset.Ticks);
-                        InternalLogger.Warn("{0}: Firehose reported {1}; correcting the signing clock by {2:0.#} s and signing again", _targetName, code, offset.TotalSeconds);
-                        continue;
+                        var (code, message) = FirehoseProtocol.ParseError(answer, Header(response, "X-Amzn-ErrorType"));
+                        var error = new FirehoseServiceException((int)response.StatusCode, code, message, Header(response, "x-amzn-RequestId"));
+                        if (!clockCorrected && ClockSkew.TryCorrect(_endpoint.ServiceUri, code, response.Headers.Date, message, DateTime.UtcNow) is TimeSpan offset)
+                        {
+                            clockCorrected = true;
+                            InternalLogger.Warn("{0}: Firehose reported {1}; correcting the signing clock by {2:0.#} s and signing again", _targetName, code, offset.TotalSeconds);
+                            continue;
+                        }
+                        if (error.Kind == FailureKind.Credentials && !credentialsRefreshed)
+                        {
+                            credentialsRefreshed = true;
+                            InternalLogger.Warn("{0}: Firehose reported {1}; resolving credentials again", _targetName, code);
+                            ResetCredentials();
+                            continue;
+                        }
+                        throw error;
                     }
-                    if (kind == FailureKind.Credentials && !credentialsRefreshed)
-                    {
-                        credentialsRefreshed = true;
-                        InternalLogger.Warn("{0}: Firehose reported {1}; resolving credentials again", _targetName, code);
-                        ResetCredentials();
-                        continue;
-                    }
-                    throw error;
                 }
             }
             finally
@@ -223,19 +162,24 @@ namespace NLog.Targets.Firehose.Internal.Aws
             }
         }
 
-        private KeyValuePair<string, string>[] Sign(byte[] body, int length, string amzTarget, ImmutableCredentials keys)
+        private static string? Header(HttpResponseMessage response, string name) =>
+            response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+        private HttpRequestMessage SignedRequest(byte[] body, int length, string amzTarget, ImmutableCredentials keys)
         {
             var signature = _signer.Sign(body, length, FirehoseProtocol.ContentType, amzTarget, keys, DateTime.UtcNow + ClockOffset);
-            var headers = new KeyValuePair<string, string>[signature.SecurityToken is null ? 6 : 7];
-            headers[0] = new KeyValuePair<string, string>("Content-Type", FirehoseProtocol.ContentType);
-            headers[1] = new KeyValuePair<string, string>("X-Amz-Target", amzTarget);
-            headers[2] = new KeyValuePair<string, string>("User-Agent", UserAgent);
-            headers[3] = new KeyValuePair<string, string>("X-Amz-Date", signature.AmzDate);
-            headers[4] = new KeyValuePair<string, string>("X-Amz-Content-SHA256", signature.PayloadHash);
+            var content = new ByteArrayContent(body, 0, length);
+            content.Headers.TryAddWithoutValidation("Content-Type", FirehoseProtocol.ContentType);
+            var request = new HttpRequestMessage(HttpMethod.Post, _endpoint.ServiceUri) { Content = content };
+            var headers = request.Headers;
+            headers.TryAddWithoutValidation("X-Amz-Target", amzTarget);
+            headers.TryAddWithoutValidation("User-Agent", UserAgent);
+            headers.TryAddWithoutValidation("X-Amz-Date", signature.AmzDate);
+            headers.TryAddWithoutValidation("X-Amz-Content-SHA256", signature.PayloadHash);
             if (signature.SecurityToken != null)
-                headers[5] = new KeyValuePair<string, string>("X-Amz-Security-Token", signature.SecurityToken);
-            headers[headers.Length - 1] = new KeyValuePair<string, string>("Authorization", signature.Authorization);
-            return headers;
+                headers.TryAddWithoutValidation("X-Amz-Security-Token", signature.SecurityToken);
+            headers.TryAddWithoutValidation("Authorization", signature.Authorization);
+            return request;
         }
 
         /// <summary>
@@ -332,7 +276,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         public void Dispose()
         {
-            _transport.Dispose();
+            _http.Dispose();
             Interlocked.Exchange(ref _resolver, null)?.Dispose();
         }
     }

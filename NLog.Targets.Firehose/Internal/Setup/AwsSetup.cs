@@ -64,7 +64,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             if (authenticationRegion != null)
                 endpoint = new FirehoseEndpoint(endpoint.ServiceUri, authenticationRegion, endpoint.IsConfigured);
             if (endpoint.IsConfigured && endpoint.ServiceUri.Scheme == Uri.UriSchemeHttp && !endpoint.ServiceUri.IsLoopback)
-                InternalLogger.Warn("{0}: serviceUrl {1} is plain http to a host that is not loopback: log events and signatures travel unencrypted", target, endpoint.ServiceUri);
+                InternalLogger.Warn("{0}: serviceUrl {1} is plain http to a host that is not loopback: log events, signatures and the session token (when the credentials have one) travel unencrypted and can be read or replayed on the way", target, endpoint.ServiceUri);
 
             var proxy = CreateProxy(target, Render(target.ProxyUrl, nullEvent), Render(target.ProxyBypass, nullEvent));
             return new AwsSetup(endpoint, credentials, credentialSource, proxy);

@@ -47,7 +47,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             _client = seams.ClientFactory != null
                 ? seams.ClientFactory(Endpoint)
                 : new FirehoseHttpClient(Endpoint, aws.Credentials, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), _name,
-                    FirehoseHttpClient.CreateTransport(Endpoint.ServiceUri, _name, null, aws.Proxy, target.UseHttpClient));
+                    handler: null, aws.Proxy, target.MaxConcurrentRequests);
             var sequence = new RecordSequence();
             _journal = OpenJournal(target);
             Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, _journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)_journal.Acknowledge);
