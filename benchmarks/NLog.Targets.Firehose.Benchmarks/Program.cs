@@ -7,7 +7,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// <c>dotnet run -c Release --project benchmarks/NLog.Targets.Firehose.Benchmarks -- --filter '*'</c> runs every
     /// benchmark; <c>-- cost</c> prints the billed-units table; <c>-- compare</c> the efficiency comparison
     /// against NLog's own asynchronous wrapper (<see cref="Compare"/>); <c>-- process</c> one whole-process run
-    /// (<see cref="ProcessRun"/>).
+    /// (<see cref="ProcessRun"/>); <c>-- web</c> the web-service benchmark (<see cref="WebServiceRun"/>).
     /// </summary>
     public static class Program
     {
@@ -34,6 +34,16 @@ namespace NLog.Targets.Firehose.Benchmarks
             if (args.Length > 3 && args[0] == "app")
             {
                 ProcessRun.App(Console.Out, args);
+                return;
+            }
+            if (args.Length > 0 && args[0] == "web")
+            {
+                WebServiceRun.Run(Console.Out, args);
+                return;
+            }
+            if (args.Length > 3 && args[0] == "web-app")
+            {
+                WebServiceApp.Run(Console.Out, Console.In, args);
                 return;
             }
             if (args.Length > 0 && args[0] == "compare")

@@ -13,7 +13,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// and checked (signature, body, limits) and stored when the events are counted (<c>distinct</c>). Protocol on its standard input and output:
     /// it prints its URL, then answers <c>count</c> with the events (lines) it stored since the last <c>count</c>,
     /// <c>distinct</c> with those and how many of them are distinct, and
-    /// <c>outage</c> / <c>clear</c> / <c>quota R [B]</c> / <c>callfaults SHARE</c> with <c>ok</c>.
+    /// <c>calls</c> with the requests it received, <c>outage</c> / <c>clear</c> / <c>quota R [B]</c> / <c>callfaults SHARE</c> with <c>ok</c>.
     /// </summary>
     internal sealed class StandInProcess : IDisposable
     {
@@ -70,6 +70,13 @@ namespace NLog.Targets.Firehose.Benchmarks
         public long QuotaRefused()
         {
             _process.StandardInput.WriteLine("refused");
+            return long.Parse(_process.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>Requests the stand-in received so far (calls, and the warm-up's).</summary>
+        public long Calls()
+        {
+            _process.StandardInput.WriteLine("calls");
             return long.Parse(_process.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
         }
 
@@ -144,6 +151,12 @@ namespace NLog.Targets.Firehose.Benchmarks
                     // callfaults SHARE: that share of calls answered 200 with every record refused (a flaky backend)
                     standIn.Faults.FailedCallRate = double.Parse(line.Substring(11), System.Globalization.CultureInfo.InvariantCulture);
                     output.WriteLine("ok");
+                    output.Flush();
+                    continue;
+                }
+                if (line == "calls")
+                {
+                    output.WriteLine(standIn.Requests.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     output.Flush();
                     continue;
                 }
