@@ -109,6 +109,32 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void EmptyQueueBetweenHandOvers_NextLookAPeriodLater_TheLongWaitOnlyWhenQuiet()
+        {
+            // Under load NLog's queue is often empty at a look, between two hand-overs. Taking that for quiet put the next
+            // look a second away, and a stop right after it held the logging threads on the full queue that long (1.5 s
+            // in a web service flat out).
+            var target = new SilentTaskTarget { Name = "watched" };
+            using var factory = Harness.Factory(target);
+            long handOvers = 5;
+            var period = TimeSpan.FromHours(1); // the watch's own thread never looks during the test
+            using var watch = NLogQueueWatch.Start(target, _ => { }, () => handOvers, () => { }, period);
+            Assert.IsNotNull(watch);
+
+            Assert.AreEqual(period, watch.Look(), "hand-overs since the last look: events flow");
+            Assert.AreEqual(TimeSpan.FromTicks(period.Ticks * 10), watch.Look(), "no hand-over since: quiet");
+            handOvers++;
+            Assert.AreEqual(period, watch.Look(), "flowing again");
+        }
+
+        /// <summary>An <see cref="AsyncTaskTarget"/> that takes every event and does nothing: NLog's queue, watched.</summary>
+        private sealed class SilentTaskTarget : AsyncTaskTarget
+        {
+            protected override System.Threading.Tasks.Task WriteAsyncTask(LogEventInfo logEvent, CancellationToken cancellationToken) =>
+                System.Threading.Tasks.Task.CompletedTask;
+        }
+
+        [TestMethod]
         public void SecondLook_ComesOnceNLogsOwnWakeUpIsWellPastDue()
         {
             // A look that finds events waiting with no writer looks again after twice NLog's own delay, and at least 100 ms: an

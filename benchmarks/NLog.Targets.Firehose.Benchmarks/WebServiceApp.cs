@@ -81,9 +81,10 @@ namespace NLog.Targets.Firehose.Benchmarks
             {
             }
             app.StopAsync().GetAwaiter().GetResult();
+            string watch = target is FirehoseTarget watched ? FormattableString.Invariant($" restarts={watched.Statistics.HandOverRestarts} rearms={watched.Statistics.HandOverRearms}") : "";
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
             factory.Shutdown();
-            output.WriteLine(FormattableString.Invariant($"logged={Interlocked.Read(ref _sequence)} close_ms={stopwatch.ElapsedMilliseconds} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gc_pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0}"));
+            output.WriteLine(FormattableString.Invariant($"logged={Interlocked.Read(ref _sequence)} close_ms={stopwatch.ElapsedMilliseconds} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gc_pause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:0}{watch}"));
             output.Flush();
             ((IDisposable)app).Dispose();
         }
