@@ -61,9 +61,6 @@ namespace NLog.Targets.Firehose.Internal.Aws
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time) ? time : (DateTime?)null;
         }
 
-        /// <summary>Forgets every correction (tests).</summary>
-        internal static void Reset() => OffsetTicks.Clear();
-
         private static string Key(Uri endpoint) => endpoint.GetLeftPart(UriPartial.Authority);
 
         private static bool IsDefinite(string? code) => code is "RequestTimeTooSkewed" or "RequestExpired" or "RequestInTheFuture";

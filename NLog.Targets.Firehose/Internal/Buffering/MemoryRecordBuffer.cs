@@ -211,20 +211,6 @@ namespace NLog.Targets.Firehose.Internal.Buffering
             return call;
         }
 
-        /// <summary>Whether some stream holds a full call: <paramref name="maxRecords"/> records or <paramref name="maxBytes"/> data bytes.</summary>
-        public bool HasFullCall(int maxRecords, long maxBytes)
-        {
-            lock (_lock)
-            {
-                foreach (var stream in _streams.Values)
-                {
-                    if (stream.Count >= maxRecords || stream.DataBytes >= maxBytes)
-                        return true;
-                }
-                return false;
-            }
-        }
-
         /// <summary>Whether any queued record belongs to a stream not in <paramref name="paused"/>.</summary>
         [MethodImpl(HotPath.Optimized)]
         public bool HasDeliverable(ICollection<string> paused)

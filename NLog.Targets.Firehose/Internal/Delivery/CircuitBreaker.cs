@@ -100,9 +100,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 return OpenLocked(HealthOf(stream), code, broken: true, now);
         }
 
-        /// <summary>For messages: the retry time limit.</summary>
-        public TimeSpan RetryTimeLimit => _retryTimeLimit;
-
         private TimeSpan OpenLocked(StreamHealth health, string code, bool broken, DateTime now)
         {
             health.CoolDown = health.CoolDown == TimeSpan.Zero ? _pauseBase : TimeSpan.FromTicks(Math.Min(health.CoolDown.Ticks * 2, _pauseMax.Ticks));

@@ -121,9 +121,6 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
             }
         }
 
-        /// <summary>Whether the watch can restart a stopped hand-over (false when this NLog's internals are not the ones known).</summary>
-        public bool CanRestart => _stop != null;
-
         /// <summary>
         /// Starts watching <paramref name="target"/>'s queue. <paramref name="handOvers"/> counts the hand-overs begun, or is
         /// null while one runs; <paramref name="restarted"/> is told each time the watch restarted a stopped writer.
