@@ -3,26 +3,6 @@ using NLog.Targets.Firehose.Internal.Diagnostics;
 
 namespace NLog.Targets.Firehose.Internal.Buffering
 {
-    /// <summary>Counts of events the buffer had to drop, by level, over a period.</summary>
-    internal sealed class DropReport
-    {
-        public DropReport(long[] byLevel, DateTime firstUtc, DateTime lastUtc)
-        {
-            ByLevel = byLevel;
-            FirstUtc = firstUtc;
-            LastUtc = lastUtc;
-        }
-
-        /// <summary>Dropped events per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
-        public long[] ByLevel { get; }
-
-        public DateTime FirstUtc { get; }
-
-        public DateTime LastUtc { get; }
-
-        public long Total => LevelCounts.Total(ByLevel);
-    }
-
     /// <summary>
     /// The drops of the buffer and of NLog's hand-over queue: per level since the last drop summary (for the summary event)
     /// and into the target's <see cref="TargetStatistics"/> (totals and the meter). Thread-safe.

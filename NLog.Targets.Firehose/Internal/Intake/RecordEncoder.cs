@@ -9,19 +9,6 @@ using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Intake
 {
-    /// <summary>What <see cref="RecordEncoder"/> did to an event.</summary>
-    internal enum EncodeOutcome
-    {
-        /// <summary>Encoded as rendered.</summary>
-        Encoded,
-
-        /// <summary>Too large: shortened to fit.</summary>
-        Truncated,
-
-        /// <summary>Too large: left out.</summary>
-        Dropped,
-    }
-
     /// <summary>
     /// Turns rendered text into a record's bytes: UTF-8 (a lone surrogate becomes U+FFFD), trailing line breaks
     /// trimmed and exactly one <c>\n</c> appended when asked, and a record over the size limit truncated or dropped.
