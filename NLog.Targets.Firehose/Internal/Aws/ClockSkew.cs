@@ -63,7 +63,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         private static string Key(Uri endpoint) => endpoint.GetLeftPart(UriPartial.Authority);
 
-        private static bool IsDefinite(string? code) => code is "RequestTimeTooSkewed" or "RequestExpired" or "RequestInTheFuture";
+        private static bool IsDefinite(string? code) => code != null && ErrorClassifier.IsClockSkew(code);
 
         private static bool IsPossible(string? code) => code is "InvalidSignatureException" or "SignatureDoesNotMatch" or "AuthFailure";
     }

@@ -71,7 +71,8 @@ namespace NLog.Targets.Firehose.Internal.Aws
             _ => false,
         };
 
-        private static bool IsClockSkew(string code) => code switch
+        /// <summary>A code that says nothing but a skewed clock (<see cref="ClockSkew"/> corrects it whenever the server's time is known).</summary>
+        internal static bool IsClockSkew(string code) => code switch
         {
             "RequestTimeTooSkewed" or "RequestExpired" or "RequestInTheFuture" => true,
             _ => false,
