@@ -36,30 +36,44 @@ namespace NLog.Targets.Firehose.Tests.Support
                 Assert.Inconclusive(reason);
             }
 
-            int port = FreePort();
-            var start = new ProcessStartInfo(executable!, $"-H 127.0.0.1 -p {port}")
+            // A port taken between FreePort and moto's bind makes it exit at once: then once more on another port. On a
+            // busy machine its Python start-up can take long: up to 3 minutes, and what it said goes into the failure.
+            var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            for (int attempt = 1; ; attempt++)
             {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            var process = Process.Start(start) ?? throw new InvalidOperationException("moto_server did not start");
-            using var ready = new ManualResetEventSlim();
-            DataReceivedEventHandler onLine = (_, e) =>
-            {
-                if (e.Data != null && e.Data.Contains("Running on", StringComparison.Ordinal))
-                    ready.Set();
-            };
-            process.OutputDataReceived += onLine;
-            process.ErrorDataReceived += onLine;
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            if (!ready.Wait(TimeSpan.FromSeconds(60)))
-            {
+                int port = FreePort();
+                var start = new ProcessStartInfo(executable!, $"-H 127.0.0.1 -p {port}")
+                {
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    UseShellExecute = false,
+                };
+                var process = Process.Start(start) ?? throw new InvalidOperationException("moto_server did not start");
+                using var ready = new ManualResetEventSlim();
+                DataReceivedEventHandler onLine = (_, e) =>
+                {
+                    if (e.Data is null)
+                        return;
+                    said.Enqueue(e.Data);
+                    if (e.Data.Contains("Running on", StringComparison.Ordinal))
+                        ready.Set();
+                };
+                process.OutputDataReceived += onLine;
+                process.ErrorDataReceived += onLine;
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                var waited = Stopwatch.StartNew();
+                while (!ready.Wait(TimeSpan.FromMilliseconds(200)) && !process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(3))
+                {
+                }
+                if (ready.IsSet)
+                    return new MotoServer(process, new Uri($"http://127.0.0.1:{port}"));
+                bool exited = process.HasExited;
                 Kill(process);
-                Assert.Fail("moto_server did not report that it was running within 60 s");
+                if (exited && attempt < 2)
+                    continue;
+                Assert.Fail($"moto_server did not report that it was running ({(exited ? "it exited" : "3 minutes")}); it said: {string.Join(" | ", said)}");
             }
-            return new MotoServer(process, new Uri($"http://127.0.0.1:{port}"));
         }
 
         /// <summary>Runs the boto3 helper; returns its standard output.</summary>
