@@ -32,7 +32,7 @@ namespace NLog.Targets.Firehose.Tests.Support
         /// <summary>The data of every record sent in a call whose outcome stayed unknown, once per such call.</summary>
         public IReadOnlyCollection<byte[]> AmbiguousRecords => _ambiguous.ToArray();
 
-        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+        public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken)
         {
             var sent = new byte[records.Count][];
             for (int i = 0; i < records.Count; i++)

@@ -26,7 +26,7 @@ namespace NLog.Targets.Firehose.Tests.Support
             Client.PutRecordBatchAsync(default!, default!, default)
                 .ReturnsForAnyArgs(call =>
                 {
-                    var records = ((IReadOnlyList<BufferedRecord>)call[1]).Select(r => r.Data.ToArray()).ToArray();
+                    var records = ((IReadOnlyList<IWireRecord>)call[1]).Select(r => r.Data.ToArray()).ToArray();
                     int index;
                     lock (_calls)
                     {

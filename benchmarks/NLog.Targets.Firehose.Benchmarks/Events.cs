@@ -24,7 +24,7 @@ namespace NLog.Targets.Firehose.Benchmarks
 
             private static readonly Task<PutRecordBatchResult>[] Cache = new Task<PutRecordBatchResult>[501];
 
-            public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+            public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken)
             {
                 int n = records.Count;
                 if (n <= 500)
@@ -43,7 +43,7 @@ namespace NLog.Targets.Firehose.Benchmarks
             public Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken) =>
                 Task.FromResult(new DeliveryStreamDescription("ACTIVE", "DirectPut"));
 
-            public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+            public async Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, System.Collections.Generic.IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken)
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
                 throw new OperationCanceledException(cancellationToken);

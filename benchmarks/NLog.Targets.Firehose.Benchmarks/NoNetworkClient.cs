@@ -16,7 +16,7 @@ namespace NLog.Targets.Firehose.Benchmarks
     /// </summary>
     internal sealed class NoNetworkClient : IFirehoseClient
     {
-        public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+        public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken)
         {
             int length = FirehoseProtocol.RequestLength(deliveryStreamName, records);
             byte[] body = ArrayPool<byte>.Shared.Rent(length);

@@ -11,7 +11,6 @@ using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using NLog.Common;
-using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Aws
 {
@@ -57,7 +56,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// <summary>The current correction applied to the local clock when signing.</summary>
         public TimeSpan ClockOffset => ClockSkew.OffsetFor(_endpoint.ServiceUri);
 
-        public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken)
+        public Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken)
         {
             // The body goes into a pooled array: bodies are up to ~5.4 MB, and allocating one per call would churn the large
             // object heap. SendAsync returns it to the pool when the call is over.

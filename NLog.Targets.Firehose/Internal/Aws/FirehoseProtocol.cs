@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Aws
 {
@@ -26,7 +25,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         /// <summary>The size in bytes of the request body for <paramref name="records"/>.</summary>
         [MethodImpl(HotPath.Optimized)]
-        public static int RequestLength(string deliveryStreamName, IReadOnlyList<BufferedRecord> records)
+        public static int RequestLength(string deliveryStreamName, IReadOnlyList<IWireRecord> records)
         {
             int count = records.Count;
             long size = Head.Length + deliveryStreamName.Length + RecordsOpen.Length + Tail.Length + Math.Max(0, count - 1);
@@ -37,7 +36,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
 
         /// <summary>Writes the request body into the start of <paramref name="destination"/> (at least <see cref="RequestLength"/> bytes); returns its length.</summary>
         [MethodImpl(HotPath.Optimized)]
-        public static int WriteRequest(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, byte[] destination)
+        public static int WriteRequest(string deliveryStreamName, IReadOnlyList<IWireRecord> records, byte[] destination)
         {
             if (!FirehoseLimits.IsValidStreamName(deliveryStreamName))
                 throw new ArgumentException("Not a valid delivery stream name", nameof(deliveryStreamName));

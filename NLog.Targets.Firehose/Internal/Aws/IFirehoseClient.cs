@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Internal.Aws
 {
@@ -18,7 +17,7 @@ namespace NLog.Targets.Firehose.Internal.Aws
         /// error response, and the transport's exception (<see cref="System.Net.Http.HttpRequestException"/>,
         /// <see cref="System.IO.IOException"/>, <see cref="TimeoutException"/>) for network faults.
         /// </summary>
-        Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<BufferedRecord> records, CancellationToken cancellationToken);
+        Task<PutRecordBatchResult> PutRecordBatchAsync(string deliveryStreamName, IReadOnlyList<IWireRecord> records, CancellationToken cancellationToken);
 
         /// <summary>DescribeDeliveryStream: the stream's status and type (the optional start-up check).</summary>
         Task<DeliveryStreamDescription> DescribeDeliveryStreamAsync(string deliveryStreamName, CancellationToken cancellationToken);

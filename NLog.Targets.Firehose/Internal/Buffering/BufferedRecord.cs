@@ -1,11 +1,11 @@
 using System;
 using System.Threading;
-using NLog.Targets.Firehose.Internal.Durability;
+using NLog.Targets.Firehose.Internal.Aws;
 
 namespace NLog.Targets.Firehose.Internal.Buffering
 {
     /// <summary>One encoded record waiting for, or on its way to, Firehose.</summary>
-    internal sealed class BufferedRecord
+    internal sealed class BufferedRecord : IWireRecord
     {
         /// <summary>
         /// Memory a record costs beyond its data, for the byte bound: this object (about 88 bytes on 64-bit .NET), the header
@@ -56,14 +56,17 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// <summary>Arrival order (<see cref="RecordSequence"/>).</summary>
         public long Sequence { get; }
 
-        /// <summary>The durable buffer's segment holding the record until it is done with; null in memory-only mode.</summary>
-        public JournalSegment? Segment { get; private set; }
+        /// <summary>
+        /// The durable buffer's segment holding the record until it is done with; null in memory-only mode. Typed as
+        /// <see cref="object"/> so that the buffer, which only carries it, does not depend on the journal above it.
+        /// </summary>
+        public object? Segment { get; private set; }
 
         /// <summary>The record's position in <see cref="Segment"/>.</summary>
         public int Index { get; private set; }
 
         /// <summary>The durable buffer wrote the record at <paramref name="index"/> of <paramref name="segment"/> (null: done with, acknowledged).</summary>
-        public void InJournal(JournalSegment? segment, int index)
+        public void InJournal(object? segment, int index)
         {
             Segment = segment;
             Index = index;

@@ -202,7 +202,7 @@ namespace NLog.Targets.Firehose.Internal.Durability
                 JournalSegment? last = null;
                 foreach (var record in records)
                 {
-                    var segment = record.Segment;
+                    var segment = (JournalSegment?)record.Segment;
                     if (segment is null || segment.Deleted)
                         continue;
                     int index = record.Index;
