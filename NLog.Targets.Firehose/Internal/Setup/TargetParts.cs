@@ -20,43 +20,43 @@ namespace NLog.Targets.Firehose.Internal.Setup
     internal sealed class TargetParts
     {
         private readonly string _name;
+        private readonly FirehoseTarget _target;
         private readonly TargetSeams _seams;
         private readonly TargetStatistics _statistics;
-        private readonly FirehoseMetrics _meter;
         private readonly IFirehoseClient _client;
-        private readonly StreamCheck? _streamCheck;
-        private readonly NLogQueueWatch? _queueWatch;
         private readonly HandOverScheduler _handOvers;
         private readonly TimeSpan _stallWait;
-        private readonly TerminationHook _terminationHook;
+        private readonly string _credentialSource;
+        private readonly Stack<(string Step, Action Stop)> _started = new Stack<(string Step, Action Stop)>();
+        private FirehoseMetrics? _meter;
+        private StreamCheck? _streamCheck;
+        private NLogQueueWatch? _queueWatch;
+        private TerminationHook? _terminationHook;
         private DiskJournal? _journal;
 
+        /// <summary>Builds every part: no thread, timer, file, meter or registration yet (<see cref="StartAll"/>).</summary>
         private TargetParts(FirehoseTarget target, TargetSeams seams, TargetStatistics statistics)
         {
             _name = target.ToString();
+            _target = target;
             _seams = seams;
             _statistics = statistics;
             var aws = AwsSetup.Resolve(target, seams);
+            _credentialSource = aws.CredentialSource;
             Endpoint = aws.Endpoint;
             RecordsPerCall = target.BatchSize;
             BufferEventLimit = target.QueueLimit;
             NLogQueueLimit = Math.Min(target.QueueLimit, Math.Max(seams.HandOverQueueLimit, RecordsPerCall));
             NLogBatchSize = Math.Max(RecordsPerCall, Math.Min(seams.HandOverBatch, NLogQueueLimit));
+            _journal = NewJournal(target);
+            _handOvers = target.HandOvers;
+            _stallWait = NLogQueueWatch.ConfirmDelay(target.TaskDelayMilliseconds);
 
             var encoder = new RecordEncoder(target.AppendNewLine, target.OversizeRecordAction);
-            _client = seams.ClientFactory != null
-                ? seams.ClientFactory(Endpoint)
-                : new FirehoseHttpClient(Endpoint, aws.Credentials, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), _name,
-                    handler: null, aws.Proxy, target.MaxConcurrentRequests);
             var sequence = new RecordSequence();
-            _journal = OpenJournal(target);
-            Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, _journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)_journal.Acknowledge);
-            var buffer = Buffer;
-            statistics.ForgetLearnedRates(); // a new pipeline learns afresh: the gauge does not report the last one's rates
-            _meter = FirehoseMetrics.Start(target.Name ?? "KinesisFirehose", () => buffer.Size.Records, () => statistics.LearnedRates);
-            statistics.ReportTo(_meter);
-            Recover(target, sequence);
-
+            var journal = _journal;
+            Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)journal.Acknowledge);
+            Sequence = sequence;
             var settings = new PipelineSettings
             {
                 RecordsPerCall = RecordsPerCall,
@@ -78,8 +78,6 @@ namespace NLog.Targets.Firehose.Internal.Setup
             };
             var layout = target.Layout;
             var summary = new DropSummary(layout, encoder, sequence, _name);
-            Pipeline = new DeliveryPipeline(_client, Buffer, settings, summary.Render);
-            Pipeline.Start();
             var intake = new IntakeSettings(layout, target.DeliveryStreamName!, encoder, _name)
             {
                 Where = Endpoint.SigningRegion,
@@ -87,26 +85,17 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 FlushJournalEveryHandOver = target.BufferFlushInterval <= 0,
                 BeforeHandOver = () => seams.BeforeHandOver?.Invoke(), // read at every hand-over: a test may set it while the target runs
             };
-            Intake = new EventIntake(intake, Buffer, Pipeline, _journal, sequence, statistics);
-            _queueWatch = NLogQueueWatch.Start(target, OnNLogQueueDropped, () => Intake.IsHandingOver ? (long?)null : statistics.HandOvers,
-                OnHandOverRestarted, seams.StallCheckPeriod);
-            _handOvers = target.HandOvers;
-            _handOvers.HandOverQueued = seams.HandOverQueued;
-            if (_queueWatch is NLogQueueWatch watch)
-            {
-                _handOvers.AfterContinuation = () =>
-                {
-                    seams.AfterNLogContinuation?.Invoke();
-                    if (watch.RearmIfStopped())
-                        statistics.HandOverRearmed();
-                };
-            }
-            _stallWait = NLogQueueWatch.ConfirmDelay(target.TaskDelayMilliseconds);
-            _terminationHook = TerminationHook.Register(DeliverBeforeTermination, _name);
-            if (target.CheckStreamAtStartup)
-                _streamCheck = Internal.Setup.StreamCheck.Start(_client, target.DeliveryStreamName, Endpoint.SigningRegion, _name);
-            InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", _name, Endpoint.ServiceUri, Endpoint.SigningRegion, aws.CredentialSource);
+
+            // Last: the one part built here that holds something (its connections) until disposed.
+            _client = seams.ClientFactory != null
+                ? seams.ClientFactory(Endpoint)
+                : new FirehoseHttpClient(Endpoint, aws.Credentials, TimeSpan.FromSeconds(target.RequestTimeoutSeconds), _name,
+                    handler: null, aws.Proxy, target.MaxConcurrentRequests);
+            Pipeline = new DeliveryPipeline(_client, Buffer, settings, summary.Render);
+            Intake = new EventIntake(intake, Buffer, Pipeline, journal, sequence, statistics);
         }
+
+        private RecordSequence Sequence { get; }
 
         public FirehoseEndpoint Endpoint { get; }
 
@@ -134,8 +123,99 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// <summary>The start-up check of the stream, running or done; null when none started.</summary>
         public Task? StreamCheck => _streamCheck?.Running;
 
-        /// <summary>Validates the target's options, then builds and starts its parts. Throws <see cref="NLog.NLogConfigurationException"/> for a broken configuration.</summary>
-        public static TargetParts Start(FirehoseTarget target, TargetSeams seams, TargetStatistics statistics) => new TargetParts(target, seams, statistics);
+        /// <summary>
+        /// Validates the target's options, builds its parts, then starts them. Throws <see cref="NLog.NLogConfigurationException"/>
+        /// for a broken configuration; when a part fails to start, those already started are stopped, in reverse, before
+        /// the failure is thrown: a target that did not start leaves no thread, timer, file, meter or registration behind.
+        /// </summary>
+        public static TargetParts Start(FirehoseTarget target, TargetSeams seams, TargetStatistics statistics)
+        {
+            var parts = new TargetParts(target, seams, statistics);
+            parts.StartAll();
+            return parts;
+        }
+
+        private void StartAll()
+        {
+            var target = _target;
+            try
+            {
+                Step("journal", OpenJournal, () => Interlocked.Exchange(ref _journal, null)?.Close());
+                Step("meter", () =>
+                {
+                    var buffer = Buffer;
+                    var statistics = _statistics;
+                    statistics.ForgetLearnedRates(); // a new pipeline learns afresh: the gauge does not report the last one's rates
+                    _meter = FirehoseMetrics.Start(target.Name ?? "KinesisFirehose", () => buffer.Size.Records, () => statistics.LearnedRates);
+                    statistics.ReportTo(_meter);
+                }, () =>
+                {
+                    _statistics.ReportTo(null);
+                    _meter?.Stop();
+                });
+                Step("recovery", () => Recover(target), () => { });
+                Step("pipeline", Pipeline.Start, () => Pipeline.Stop(TimeSpan.Zero));
+                Step("queue watch", StartQueueWatch, () =>
+                {
+                    _handOvers.AfterContinuation = null;
+                    _handOvers.HandOverQueued = null;
+                    _queueWatch?.Dispose();
+                });
+                Step("termination hook", () => _terminationHook = TerminationHook.Register(DeliverBeforeTermination, _name), () => _terminationHook?.Dispose());
+                if (target.CheckStreamAtStartup)
+                    Step("stream check", () => _streamCheck = Internal.Setup.StreamCheck.Start(_client, target.DeliveryStreamName, Endpoint.SigningRegion, _name), () => _streamCheck?.Cancel());
+            }
+            catch (Exception ex)
+            {
+                string failed = _started.Count > 0 ? "after " + _started.Peek().Step : "at its first step";
+                InternalLogger.Error(ex, "{0}: could not start ({1}); stopping what had started", _name, failed);
+                StopStarted();
+                _client.Dispose();
+                throw;
+            }
+            InternalLogger.Info("{0}: sending to {1} (signing region {2}, credentials from {3})", _name, Endpoint.ServiceUri, Endpoint.SigningRegion, _credentialSource);
+        }
+
+        private void Step(string name, Action start, Action stop)
+        {
+            _seams.BeforeStartStep?.Invoke(name);
+            start();
+            _started.Push((name, stop));
+        }
+
+        private void StopStarted()
+        {
+            while (_started.Count > 0)
+            {
+                var (step, stop) = _started.Pop();
+                try
+                {
+                    stop();
+                }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    InternalLogger.Error(ex, "{0}: could not stop the {1} while giving up starting", _name, step);
+                }
+            }
+        }
+
+        private void StartQueueWatch()
+        {
+            var statistics = _statistics;
+            var seams = _seams;
+            _queueWatch = NLogQueueWatch.Start(_target, OnNLogQueueDropped, () => Intake.IsHandingOver ? (long?)null : statistics.HandOvers,
+                OnHandOverRestarted, seams.StallCheckPeriod);
+            _handOvers.HandOverQueued = seams.HandOverQueued;
+            if (_queueWatch is NLogQueueWatch watch)
+            {
+                _handOvers.AfterContinuation = () =>
+                {
+                    seams.AfterNLogContinuation?.Invoke();
+                    if (watch.RearmIfStopped())
+                        statistics.HandOverRearmed();
+                };
+            }
+        }
 
         /// <summary>
         /// At close, before NLog clears its hand-over queue: waits (within the close drain) for a hand-over that is running,
@@ -169,7 +249,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             _handOvers.AfterContinuation = null;
             _handOvers.HandOverQueued = null;
             _queueWatch?.Dispose();
-            _terminationHook.Dispose();
+            _terminationHook?.Dispose();
             _seams.DrainBegun?.Invoke();
             Pipeline.Stop(_seams.CloseDrain);
             var journal = Interlocked.Exchange(ref _journal, null);
@@ -189,11 +269,12 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 InternalLogger.Error("{0}: closing with {1} events not delivered ({2}); they are lost", _name, total, LevelCounts.Describe(lost));
             }
             _statistics.ReportTo(null);
-            _meter.Stop();
+            _meter?.Stop();
             _client.Dispose();
         }
 
-        private DiskJournal? OpenJournal(FirehoseTarget target)
+        /// <summary>The durable buffer, not opened yet; null in memory-only mode or when the directory is not a usable path.</summary>
+        private DiskJournal? NewJournal(FirehoseTarget target)
         {
             string? directory = AwsSetup.Render(target.BufferDirectory, LogEventInfo.CreateNullEvent());
             if (directory is null)
@@ -208,16 +289,21 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 InternalLogger.Warn(ex, "{0}: bufferDirectory '{1}' is not a usable path; keeping events in memory only (they will not survive a crash)", _name, directory);
                 return null;
             }
-            var journal = new DiskJournal(fullPath, TimeSpan.FromSeconds(target.BufferFlushInterval), target.MaxBufferBytes, _name);
-            return journal.Open() ? journal : null;
+            return new DiskJournal(fullPath, TimeSpan.FromSeconds(target.BufferFlushInterval), target.MaxBufferBytes, _name);
         }
 
+        /// <summary>
+        /// Opens the durable buffer. A directory that cannot be written leaves it failed (said once; it writes nothing, and
+        /// the buffer keeps events in memory only), not the target unstarted.
+        /// </summary>
+        private void OpenJournal() => _journal?.Open();
+
         /// <summary>The durable buffer's records from earlier runs go into the buffer first, oldest first.</summary>
-        private void Recover(FirehoseTarget target, RecordSequence sequence)
+        private void Recover(FirehoseTarget target)
         {
-            if (_journal is null)
+            if (_journal is null || !_journal.IsWriting)
                 return;
-            var recovered = _journal.Recover(sequence);
+            var recovered = _journal.Recover(Sequence);
             foreach (var record in recovered)
                 Buffer.Add(record);
             InternalLogger.Info("{0}: durable buffer in {1} (forced to disk every {2} s, at most {3} bytes); {4} events recovered from earlier runs",
@@ -260,7 +346,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 var held = Buffer.HeldByLevel(); // queued and in flight, not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
                 InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; {3}) were not delivered within {4:0.#} s; {5}",
                     _name, records, bytes / 1048576.0, LevelCounts.Describe(held), _seams.CloseDrain.TotalSeconds,
-                    journal != null ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
+                    journal is { IsWriting: true } ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
             }
         }
     }

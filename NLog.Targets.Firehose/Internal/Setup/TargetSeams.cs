@@ -39,6 +39,9 @@ namespace NLog.Targets.Firehose.Internal.Setup
         /// </summary>
         public TimeSpan StallCheckPeriod { get; set; } = TimeSpan.FromMilliseconds(100);
 
+        /// <summary>Runs before each step of starting the parts, with its name (a test can make one fail).</summary>
+        public Action<string>? BeforeStartStep { get; set; }
+
         /// <summary>Runs at the start of every hand-over, on NLog's writer task (a test can hold it there).</summary>
         public Action? BeforeHandOver { get; set; }
 
