@@ -161,7 +161,7 @@ namespace NLog.Targets.Firehose.Tests
             var held = buffer.HeldByLevel();
             Assert.AreEqual(1, held[LogLevel.Info.Ordinal]);
             Assert.AreEqual(1, held[LogLevel.Error.Ordinal]);
-            Assert.AreEqual(buffer.Size.Records, held.Sum());
+            Assert.AreEqual(buffer.Size.Records, held.Total);
         }
 
         [TestMethod]

@@ -12,7 +12,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         private readonly object _lock = new object();
         private readonly TargetStatistics _statistics;
         private readonly Func<DateTime> _utcNow;
-        private readonly long[] _sinceReport = new long[6];
+        private readonly LevelCounts _sinceReport = new LevelCounts();
         private DateTime _firstUtc;
         private DateTime _lastUtc;
 
@@ -23,19 +23,15 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         }
 
         /// <summary>Counts dropped events, per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
-        public void Count(long[] byLevel)
+        public void Count(LevelCounts byLevel)
         {
             var now = _utcNow();
             lock (_lock)
             {
-                bool first = true;
-                foreach (long n in _sinceReport)
-                    first &= n == 0;
-                if (first)
+                if (_sinceReport.Total == 0)
                     _firstUtc = now;
                 _lastUtc = now;
-                for (int i = 0; i < _sinceReport.Length && i < byLevel.Length; i++)
-                    _sinceReport[i] += byLevel[i];
+                _sinceReport.Add(byLevel);
             }
             _statistics.QueueDropped(byLevel);
         }
@@ -43,9 +39,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         /// <summary>Counts one dropped event of <paramref name="level"/>.</summary>
         public void Count(int level)
         {
-            var byLevel = new long[6];
-            byLevel[Math.Min(Math.Max(level, 0), 5)] = 1;
-            Count(byLevel);
+            Count(LevelCounts.One(level));
         }
 
         /// <summary>The drops since the last report, or null when there were none; resets the period.</summary>
@@ -53,10 +47,10 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         {
             lock (_lock)
             {
-                if (LevelCounts.Total(_sinceReport) == 0)
+                if (_sinceReport.Total == 0)
                     return null;
-                var report = new DropReport((long[])_sinceReport.Clone(), _firstUtc, _lastUtc);
-                Array.Clear(_sinceReport, 0, _sinceReport.Length);
+                var report = new DropReport(_sinceReport.Clone(), _firstUtc, _lastUtc);
+                _sinceReport.Clear();
                 return report;
             }
         }

@@ -6,7 +6,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
     /// <summary>Counts of events the buffer had to drop, by level, over a period.</summary>
     internal sealed class DropReport
     {
-        public DropReport(long[] byLevel, DateTime firstUtc, DateTime lastUtc)
+        public DropReport(LevelCounts byLevel, DateTime firstUtc, DateTime lastUtc)
         {
             ByLevel = byLevel;
             FirstUtc = firstUtc;
@@ -14,12 +14,12 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         }
 
         /// <summary>Dropped events per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
-        public long[] ByLevel { get; }
+        public LevelCounts ByLevel { get; }
 
         public DateTime FirstUtc { get; }
 
         public DateTime LastUtc { get; }
 
-        public long Total => LevelCounts.Total(ByLevel);
+        public long Total => ByLevel.Total;
     }
 }

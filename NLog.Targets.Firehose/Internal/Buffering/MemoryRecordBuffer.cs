@@ -22,7 +22,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         private long _bytes;
         private long _peakBytes;
         private int _records;
-        private readonly long[] _heldByLevel = new long[6];
+        private readonly LevelCounts _heldByLevel = new LevelCounts();
         private long _takenBytes;
         private bool _detaching;
 
@@ -115,7 +115,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 }
                 victimQueue!.RemoveFirst();
                 _records--;
-                _heldByLevel[LevelOf(victim)]--;
+                _heldByLevel.Add(victim.Level, -1);
                 _bytes -= victim.Cost;
                 (dropped ??= new List<BufferedRecord>()).Add(victim);
             }
@@ -124,7 +124,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 record.Detach();
             QueuesOf(record.Stream).Of(record.DropClass).AddLast(record);
             _records++;
-            _heldByLevel[LevelOf(record)]++;
+            _heldByLevel.Add(record.Level);
             _bytes += record.Cost;
             if (_bytes > _peakBytes)
                 _peakBytes = _bytes;
@@ -237,7 +237,7 @@ namespace NLog.Targets.Firehose.Internal.Buffering
                 foreach (var record in records)
                 {
                     _records--;
-                    _heldByLevel[LevelOf(record)]--;
+                    _heldByLevel.Add(record.Level, -1);
                     _bytes -= record.Cost;
                     _takenBytes -= record.Cost;
                 }
@@ -251,9 +251,9 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         {
             if (dropped is null)
                 return;
-            var byLevel = new long[6];
+            var byLevel = new LevelCounts();
             foreach (var record in dropped)
-                byLevel[Math.Min(Math.Max(record.Level, 0), 5)]++;
+                byLevel.Add(record.Level);
             Drops.Count(byLevel);
             _released?.Invoke(dropped);
             ReleaseAll(dropped);
@@ -288,28 +288,26 @@ namespace NLog.Targets.Firehose.Internal.Buffering
         }
 
         /// <summary>The records held (queued and in flight), by level; nothing is removed.</summary>
-        public long[] HeldByLevel()
+        public LevelCounts HeldByLevel()
         {
             lock (_lock)
-                return (long[])_heldByLevel.Clone();
+                return _heldByLevel.Clone();
         }
 
-        private static int LevelOf(BufferedRecord record) => Math.Min(Math.Max(record.Level, 0), 5);
-
         /// <summary>Drops every queued record (at close, for a buffer that cannot outlive the process); returns them per level.</summary>
-        public long[] DropAllQueued()
+        public LevelCounts DropAllQueued()
         {
             lock (_lock)
             {
-                var byLevel = new long[6];
+                var byLevel = new LevelCounts();
                 foreach (var stream in _streams.Values)
                 {
                     foreach (var queue in stream.All)
                     {
                         foreach (var record in queue)
                         {
-                            byLevel[LevelOf(record)]++;
-                            _heldByLevel[LevelOf(record)]--;
+                            byLevel.Add(record.Level);
+                            _heldByLevel.Add(record.Level, -1);
                             _records--;
                             _bytes -= record.Cost;
                             record.Release();

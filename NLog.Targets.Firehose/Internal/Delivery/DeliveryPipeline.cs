@@ -381,7 +381,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (report is null)
                 return;
             InternalLogger.Warn("{0}: dropped {1} events ({2}) between {3:o} and {4:o} to stay within the queue bounds",
-                _settings.Name, report.Total, LevelCounts.Describe(report.ByLevel), report.FirstUtc, report.LastUtc);
+                _settings.Name, report.Total, report.ByLevel, report.FirstUtc, report.LastUtc);
             var summary = _summary?.Invoke(stream, report);
             if (summary != null)
                 _buffer.Add(summary, beyondBounds: true);

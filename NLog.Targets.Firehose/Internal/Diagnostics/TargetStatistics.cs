@@ -12,7 +12,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     /// </summary>
     internal sealed class TargetStatistics
     {
-        private readonly long[] _queueDroppedByLevel = new long[6];
+        private long _queueDropped;
         private readonly ConcurrentDictionary<string, (double Records, double Bytes)> _learnedRates = new ConcurrentDictionary<string, (double Records, double Bytes)>(StringComparer.Ordinal);
         private FirehoseMetrics? _meter;
         private long _handedOver;
@@ -75,16 +75,7 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         public long Throttles => Interlocked.Read(ref _throttles);
 
         /// <summary>Events dropped to stay within the bounds: by the buffer, or by NLog's hand-over queue (counted in both).</summary>
-        public long QueueDroppedEvents
-        {
-            get
-            {
-                long total = 0;
-                for (int i = 0; i < _queueDroppedByLevel.Length; i++)
-                    total += Interlocked.Read(ref _queueDroppedByLevel[i]);
-                return total;
-            }
-        }
+        public long QueueDroppedEvents => Interlocked.Read(ref _queueDropped);
 
         /// <summary>Events NLog's hand-over queue dropped (it was full).</summary>
         public long NLogQueueDroppedEvents => Interlocked.Read(ref _nlogQueueDropped);
@@ -192,16 +183,10 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
         public long EventBytes => Interlocked.Read(ref _eventBytes);
 
         /// <summary>Events dropped to stay within the bounds, per <see cref="LogLevel.Ordinal"/> (0 Trace … 5 Fatal).</summary>
-        public void QueueDropped(long[] byLevel)
+        public void QueueDropped(LevelCounts byLevel)
         {
-            long total = 0;
-            for (int i = 0; i < byLevel.Length && i < _queueDroppedByLevel.Length; i++)
-            {
-                if (byLevel[i] == 0)
-                    continue;
-                Interlocked.Add(ref _queueDroppedByLevel[i], byLevel[i]);
-                total += byLevel[i];
-            }
+            long total = byLevel.Total;
+            Interlocked.Add(ref _queueDropped, total);
             Meter?.Dropped(total);
         }
 

@@ -29,9 +29,9 @@ namespace NLog.Targets.Firehose.Internal.Intake
         public BufferedRecord? Render(string stream, DropReport report)
         {
             var summary = new LogEventInfo(LogLevel.Warn, "NLog.Targets.Firehose",
-                $"NLog.Targets.Firehose dropped {report.Total} log events between {report.FirstUtc:o} and {report.LastUtc:o} to stay within its queue bounds ({LevelCounts.Describe(report.ByLevel)})");
+                $"NLog.Targets.Firehose dropped {report.Total} log events between {report.FirstUtc:o} and {report.LastUtc:o} to stay within its queue bounds ({report.ByLevel})");
             summary.Properties["droppedEvents"] = report.Total;
-            for (int i = 0; i < report.ByLevel.Length; i++)
+            for (int i = 0; i < LevelCounts.Count; i++)
                 summary.Properties["dropped" + LevelCounts.Name(i)] = report.ByLevel[i];
             summary.Properties["droppedFrom"] = report.FirstUtc;
             summary.Properties["droppedUntil"] = report.LastUtc;

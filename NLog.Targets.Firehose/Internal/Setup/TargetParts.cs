@@ -254,19 +254,19 @@ namespace NLog.Targets.Firehose.Internal.Setup
             Pipeline.Stop(_seams.CloseDrain);
             var journal = Interlocked.Exchange(ref _journal, null);
             var lost = Buffer.DropAllQueued();
-            long total = LevelCounts.Total(lost);
+            long total = lost.Total;
             long kept = journal?.Close() ?? 0;
             if (kept > 0)
             {
                 _statistics.KeptOnDisk(kept);
                 InternalLogger.Warn("{0}: closing with {1} events not delivered yet; they stay in the durable buffer and are sent when the target next starts", _name, kept);
                 total = Math.Max(0, total - kept);
-                Array.Clear(lost, 0, lost.Length);
+                lost.Clear();
             }
             if (total > 0)
             {
                 _statistics.Undelivered(total);
-                InternalLogger.Error("{0}: closing with {1} events not delivered ({2}); they are lost", _name, total, LevelCounts.Describe(lost));
+                InternalLogger.Error("{0}: closing with {1} events not delivered ({2}); they are lost", _name, total, lost);
             }
             _statistics.ReportTo(null);
             _meter?.Stop();
@@ -345,7 +345,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             {
                 var held = Buffer.HeldByLevel(); // queued and in flight, not removed: a host that handles SIGTERM itself may still deliver them when it closes NLog
                 InternalLogger.Error("{0}: SIGTERM: {1} events ({2:0.0} MB; {3}) were not delivered within {4:0.#} s; {5}",
-                    _name, records, bytes / 1048576.0, LevelCounts.Describe(held), _seams.CloseDrain.TotalSeconds,
+                    _name, records, bytes / 1048576.0, held, _seams.CloseDrain.TotalSeconds,
                     journal is { IsWriting: true } ? "they stay in the durable buffer for the next start" : "they are lost if the process ends now");
             }
         }
