@@ -30,7 +30,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             Refused = refused;
             Calls = 1;
             RefusedCalls = refused > 0 ? 1 : 0;
-            SpentCalls = refused >= 0.9 * sent ? 1 : 0;
+            SpentCalls = refused >= QuotaRules.SpentShare * sent ? 1 : 0;
             PartCalls = refused > 0 && refused < sent ? 1 : 0;
             SizeSquares = (double)sent * sent;
         }
