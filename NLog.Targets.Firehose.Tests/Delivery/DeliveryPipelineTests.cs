@@ -7,6 +7,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.Internal.Aws;
 using NLog.Targets.Firehose.Internal.Buffering;
 using NLog.Targets.Firehose.Internal.Delivery;
+using NLog.Targets.Firehose.Internal.Diagnostics;
 using NLog.Targets.Firehose.Tests.Support;
 
 namespace NLog.Targets.Firehose.Tests
@@ -25,10 +26,11 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         private static DeliveryPipeline Pipeline(RecordingClient client, MemoryRecordBuffer buffer, int workers,
-            Func<TimeSpan, CancellationToken, Task>? delay = null, TimeSpan? retryTimeLimit = null, TimeSpan? pause = null)
+            Func<TimeSpan, CancellationToken, Task>? delay = null, TimeSpan? retryTimeLimit = null, TimeSpan? pause = null, TargetStatistics? statistics = null)
         {
             var settings = new PipelineSettings
             {
+                Statistics = statistics ?? new TargetStatistics(),
                 CallSlots = workers,
                 RetryTimeLimit = retryTimeLimit ?? TimeSpan.FromMinutes(1),
                 PauseBase = pause ?? TimeSpan.FromMilliseconds(10),
@@ -107,7 +109,8 @@ namespace NLog.Targets.Firehose.Tests
                 ? RecordingClient.PartialFailure(records.Length, Enumerable.Range(0, 100).Select(i => i * 5))
                 : PutRecordBatchResult.AllAccepted(records.Length));
             var buffer = Buffer(1000);
-            var pipeline = Pipeline(client, buffer, workers: 1);
+            var statistics = new TargetStatistics();
+            var pipeline = Pipeline(client, buffer, workers: 1, statistics: statistics);
 
             await RunUntilIdle(pipeline);
 
@@ -116,7 +119,7 @@ namespace NLog.Targets.Firehose.Tests
             CollectionAssert.AreEqual(Enumerable.Range(0, 100).Select(i => "e" + (i * 5)).ToArray(), calls[1].Take(100).ToArray(), "the failed records first, in order");
             CollectionAssert.AreEqual(Enumerable.Range(500, 400).Select(i => "e" + i).ToArray(), calls[1].Skip(100).ToArray(), "then fresh records up to 500");
             CollectionAssert.AreEqual(Enumerable.Range(900, 100).Select(i => "e" + i).ToArray(), calls[2]);
-            Assert.AreEqual(1000, pipeline.Statistics.DeliveredEvents);
+            Assert.AreEqual(1000, statistics.DeliveredEvents);
             Assert.AreEqual(1000, calls.Skip(1).SelectMany(c => c).Concat(calls[0].Where((_, i) => i % 5 != 0 || i >= 500)).Distinct().Count(), "no record accepted twice");
             Assert.AreEqual((0, 0L), buffer.Size);
         }
@@ -146,11 +149,12 @@ namespace NLog.Targets.Firehose.Tests
                 asleep.TrySetResult(true);
                 return new TaskCompletionSource<bool>().Task;
             };
-            var pipeline = Pipeline(client, Buffer(1500), workers: 2, neverEnding);
+            var statistics = new TargetStatistics();
+            var pipeline = Pipeline(client, Buffer(1500), workers: 2, neverEnding, statistics: statistics);
 
             await RunUntilIdle(pipeline);
 
-            Assert.AreEqual(1500, pipeline.Statistics.DeliveredEvents);
+            Assert.AreEqual(1500, statistics.DeliveredEvents);
             Assert.AreEqual(4, client.Calls.Count);
         }
 
@@ -180,12 +184,13 @@ namespace NLog.Targets.Firehose.Tests
                 ? throw new FirehoseServiceException(503, "ServiceUnavailableException", "Slow down.", null)
                 : Task.FromResult(PutRecordBatchResult.AllAccepted(records.Length));
             var buffer = Buffer(10);
-            var pipeline = Pipeline(client, buffer, workers: 1, retryTimeLimit: TimeSpan.Zero);
+            var statistics = new TargetStatistics();
+            var pipeline = Pipeline(client, buffer, workers: 1, retryTimeLimit: TimeSpan.Zero, statistics: statistics);
             using var capture = new InternalLogCapture(LogLevel.Error);
 
             await RunUntilIdle(pipeline);
 
-            Assert.AreEqual(10, pipeline.Statistics.DeliveredEvents, "idle came only after the transient pause ended and the records went out");
+            Assert.AreEqual(10, statistics.DeliveredEvents, "idle came only after the transient pause ended and the records went out");
             Assert.AreEqual(4, client.Calls.Count);
             StringAssert.Contains(capture.Text, "no call made progress");
         }

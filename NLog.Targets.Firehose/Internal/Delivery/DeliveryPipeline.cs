@@ -71,9 +71,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _timer = new Timer(OnTimer, null, Timeout.Infinite, Timeout.Infinite);
         }
 
-        /// <summary>Where the pipeline books its counts (and through them the meter).</summary>
-        public TargetStatistics Statistics => _statistics;
-
         /// <summary>Whether <paramref name="stream"/> is broken (<see cref="CircuitBreaker.IsBroken"/>); <paramref name="code"/> is its error.</summary>
         public bool IsBroken(string stream, out string? code) => _breaker.IsBroken(stream, out code);
 
@@ -193,18 +190,12 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         }
 
         /// <summary>Starts a call on the thread pool: one work item (no task wrapping a task), and the application's execution context stays where it is.</summary>
-        private void StartOnPool(int slot, List<BufferedRecord> call, CancellationToken stop)
-        {
-#if NET8_0_OR_GREATER
-            ThreadPool.UnsafeQueueUserWorkItem(static start => _ = start.Pipeline.RunCallAsync(start.Slot, start.Call, start.Stop), (Pipeline: this, Slot: slot, Call: call, Stop: stop), preferLocal: false);
-#else
-            ThreadPool.UnsafeQueueUserWorkItem(state =>
+        private void StartOnPool(int slot, List<BufferedRecord> call, CancellationToken stop) =>
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
             {
-                var start = ((DeliveryPipeline Pipeline, int Slot, List<BufferedRecord> Call, CancellationToken Stop))state;
+                var start = ((DeliveryPipeline Pipeline, int Slot, List<BufferedRecord> Call, CancellationToken Stop))state!;
                 _ = start.Pipeline.RunCallAsync(start.Slot, start.Call, start.Stop);
-            }, (Pipeline: this, Slot: slot, Call: call, Stop: stop));
-#endif
-        }
+            }, (this, slot, call, stop));
 
         /// <summary>The timer fires at <paramref name="due"/> (a Stopwatch timestamp) unless it is armed for earlier already.</summary>
         private void ArmTimerLocked(long due)
@@ -309,10 +300,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (outcome.AcceptedRecords > 0)
                 _statistics.RecordsAccepted(outcome.AcceptedRecords, outcome.AcceptedBytes, outcome.BilledUnits, outcome.AcceptedEventBytes);
             if (outcome.Rejected.Count > 0)
-            {
                 InternalLogger.Error("{0}: delivery stream '{1}' ({2}): Firehose refused {3} events for good; error {4}: {5}",
                     _settings.Name, stream, _settings.Where, outcome.Rejected.Count, outcome.RejectedCode, outcome.RejectedMessage);
-            }
 
             // Before this call stops counting as in flight, so a flush cannot see "idle" before the summary is queued.
             if (outcome.Accepted.Count > 0)
@@ -370,9 +359,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private void Paused(string stream, CallOutcome outcome, TimeSpan pause)
         {
             var (records, bytes) = _buffer.Size;
-            string why = outcome.Permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}";
             InternalLogger.Error("{0}: delivery stream '{1}' ({2}): error {3}: {4}; pausing its calls for {5:0.#} s; events are kept ({6} in the buffer, {7:0.0} MB)",
-                _settings.Name, stream, _settings.Where, outcome.Code, why, pause.TotalSeconds, records, bytes / 1048576.0);
+                _settings.Name, stream, _settings.Where, outcome.Code,
+                outcome.Permanent ? outcome.Message ?? "no message" : $"no call made progress for {_settings.RetryTimeLimit.TotalSeconds:0.#} s; last: {outcome.Message}",
+                pause.TotalSeconds, records, bytes / 1048576.0);
         }
 
         private void AddDropSummary(string stream)
