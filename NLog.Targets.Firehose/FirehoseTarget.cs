@@ -23,24 +23,22 @@ namespace NLog.Targets.Firehose
     public sealed class FirehoseTarget : AsyncTaskTarget
     {
         private TargetParts? _parts;
-        private int _userQueueLimit;
-        private int _userBatchSize;
 
         /// <summary>Creates the target with defaults tuned for Firehose.</summary>
         public FirehoseTarget()
         {
             Layout = CreateDefaultLayout();
-            // Records per PutRecordBatch call: 500 is the service's per-call maximum.
-            BatchSize = FirehoseLimits.MaxRecordsPerCall;
+            // NLog's inherited queue options keep their meaning: its hand-over queue in front of the target's buffer, and
+            // the events of one hand-over. Both small: the buffer (maxQueueEvents, maxQueueBytes) is where events wait
+            // through outages and where the bounds drop by level, and events in NLog's queue are outside maxQueueBytes and
+            // lost at exit. Two hand-overs' worth, so one fills while the last is encoded.
+            BatchSize = 1_000;
+            QueueLimit = 2_000;
             // Take events out of NLog's queue within 10 ms: long waits there let events survive into older GC generations,
             // and shorter ones make more, smaller hand-overs, each with its own cost (README, "Performance and cost"). Calls
             // fill up in the target's own buffer (lingerMilliseconds). Below NLog's 50 ms, where it starts holding back
             // partial batches.
             TaskDelayMilliseconds = 10;
-            // The target's own buffer holds up to this many events (and maxQueueBytes): a burst of 200,000 fits. NLog's own
-            // hand-over queue in front of it is kept much smaller while the target runs (HandOverQueueLimit), so that memory
-            // stays within maxQueueBytes and what waits there is not lost at exit.
-            QueueLimit = 200_000;
             // When logging outpaces the target's own work (rendering and encoding: CPU, never the network, which the buffer
             // absorbs), the logging call waits for room in the small hand-over queue, as NLog's AsyncTargetWrapper with
             // overflowAction=Block does: then every drop happens in the buffer, by level, and a burst is not lost.
@@ -180,12 +178,24 @@ namespace NLog.Targets.Firehose
         public int RetryTimeLimitSeconds { get; set; } = 60;
 
         /// <summary>
-        /// The bound, in bytes, of the events the target holds (waiting or in flight), next to <c>queueLimit</c> in events.
+        /// The bound, in bytes, of the events the target holds (waiting or in flight), next to <see cref="MaxQueueEvents"/> in events.
         /// At the bound the least important events are dropped first (Trace and Debug, then Info, then Warn and above),
         /// counted by level, and a summary event is sent once delivery resumes.
         /// </summary>
         /// <remarks>Default: <see langword="67108864"/> (64 MiB)</remarks>
         public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;
+
+        /// <summary>
+        /// The bound, in events, of what the target holds (waiting or in flight) while Firehose is slow or unreachable, next
+        /// to <see cref="MaxQueueBytes"/>: a burst of 200,000 events fits. NLog's inherited <c>queueLimit</c> bounds only
+        /// its small hand-over queue in front of it.
+        /// </summary>
+        /// <remarks>Default: <see langword="200000"/></remarks>
+        public int MaxQueueEvents { get; set; } = 200_000;
+
+        /// <summary>Records per PutRecordBatch call, at most the service's 500; calls are also cut at 4,000,000 data bytes.</summary>
+        /// <remarks>Default: <see langword="500"/></remarks>
+        public int MaxRecordsPerCall { get; set; } = FirehoseLimits.MaxRecordsPerCall;
 
         /// <summary>
         /// The longest pause of a stream's calls after a persistent error (missing stream, access denied, refused
@@ -259,11 +269,7 @@ namespace NLog.Targets.Firehose
         /// <summary>The running parts; null before initialization and after close.</summary>
         internal TargetParts? Parts => Volatile.Read(ref _parts);
 
-        /// <summary>Events the buffer holds: the configured <c>queueLimit</c> (while the target runs, NLog's <c>QueueLimit</c> is its small hand-over queue's).</summary>
-        internal int BufferEventLimit => Parts?.BufferEventLimit ?? QueueLimit;
 
-        /// <summary>Records per PutRecordBatch call: the configured <c>batchSize</c>.</summary>
-        internal int RecordsPerCall => Parts?.RecordsPerCall ?? BatchSize;
 
         /// <summary>The endpoint in use, once initialized.</summary>
         internal Internal.Aws.FirehoseEndpoint? Endpoint { get; private set; }
@@ -288,13 +294,6 @@ namespace NLog.Targets.Firehose
             var parts = TargetParts.Start(this, Seams, Statistics);
             Volatile.Write(ref _parts, parts);
             Endpoint = parts.Endpoint;
-
-            // batchSize is the records of one call and queueLimit the buffer's bound; NLog's queue and hand-overs get their own
-            // sizes. Set last, once nothing can fail; CloseTarget puts them back, so a reconfiguration starts from the user's values.
-            _userQueueLimit = QueueLimit;
-            _userBatchSize = BatchSize;
-            QueueLimit = parts.NLogQueueLimit;
-            BatchSize = parts.NLogBatchSize;
         }
 
         /// <inheritdoc/>
@@ -340,11 +339,6 @@ namespace NLog.Targets.Firehose
             // Shutdown() flushed already; on Linux process exit NLog closes without flushing. Either way the parts deliver
             // what can be delivered within a bounded wait, then report what could not.
             parts?.Close();
-            if (parts != null)
-            {
-                QueueLimit = _userQueueLimit;
-                BatchSize = _userBatchSize;
-            }
         }
 
         private void HandOver(object? state)

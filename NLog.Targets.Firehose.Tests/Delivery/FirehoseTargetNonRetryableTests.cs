@@ -153,14 +153,15 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void Initialize_FailsAfterValidation_BatchSizeLeftAsConfigured()
+        public void Initialize_FailsAfterValidation_NLogOptionsLeftAsConfigured()
         {
-            // Regression: batchSize was multiplied before the endpoint was resolved, so a failed start left it changed.
-            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "s", Seams = { ClientFactory = _ => new RecordingClient().Client, GetEnvironmentVariable = _ => null, SdkFallbackRegion = () => null } };
+            // The target never rewrites NLog's inherited options, whether it starts or not.
+            var target = new FirehoseTarget { Name = "fh", DeliveryStreamName = "s", BatchSize = 300, QueueLimit = 700, Seams = { ClientFactory = _ => new RecordingClient().Client, GetEnvironmentVariable = _ => null, SdkFallbackRegion = () => null } };
             using var factory = new LogFactory();
             factory.Setup().LoadConfiguration(c => c.ForLogger().WriteTo(target));
 
-            Assert.AreEqual(500, target.BatchSize);
+            Assert.AreEqual(300, target.BatchSize);
+            Assert.AreEqual(700, target.QueueLimit);
         }
     }
 }

@@ -74,11 +74,13 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
-        public void Initialize_BatchSizeOver500_ErrorNamesBatchSize()
+        [DataRow(501)]
+        [DataRow(0)]
+        public void Initialize_MaxRecordsPerCallOutside1To500_ErrorNamesIt(int records)
         {
             var target = Valid();
-            target.BatchSize = 501;
-            StringAssert.Contains(InitializeExpectingError(target).Message, "batchSize");
+            target.MaxRecordsPerCall = records;
+            StringAssert.Contains(InitializeExpectingError(target).Message, "maxRecordsPerCall");
         }
 
         [TestMethod]
@@ -178,10 +180,12 @@ namespace NLog.Targets.Firehose.Tests
         public void Defaults_TunedForFirehose()
         {
             var target = new FirehoseTarget();
-            Assert.AreEqual(500, target.BatchSize);
+            Assert.AreEqual(500, target.MaxRecordsPerCall);
+            Assert.AreEqual(1_000, target.BatchSize, "NLog's: events per hand-over");
             Assert.AreEqual(10, target.TaskDelayMilliseconds);
             Assert.AreEqual(200, target.LingerMilliseconds);
-            Assert.AreEqual(200_000, target.QueueLimit);
+            Assert.AreEqual(200_000, target.MaxQueueEvents);
+            Assert.AreEqual(2_000, target.QueueLimit, "NLog's: its hand-over queue");
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.IsTrue(target.AppendNewLine);
             Assert.AreEqual(OversizeRecordAction.Truncate, target.OversizeRecordAction);
@@ -232,13 +236,13 @@ namespace NLog.Targets.Firehose.Tests
             retryBackoffMaxMilliseconds='5000'
             retryTimeLimitSeconds='30'
             requestTimeoutSeconds='7'
-            batchSize='250'
+            maxRecordsPerCall='250'
             maxConcurrentRequests='3'
             maxQueueBytes='2097152'
             maxPauseSeconds='15'
             taskDelayMilliseconds='20'
             lingerMilliseconds='75'
-            queueLimit='5000'
+            maxQueueEvents='5000'
             overflowAction='Block'>
       <layout xsi:type='JsonLayout'>
         <attribute name='msg' layout='${{message}}' />
@@ -264,14 +268,14 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(5000, target.RetryBackoffMaxMilliseconds);
             Assert.AreEqual(30, target.RetryTimeLimitSeconds);
             Assert.AreEqual(7, target.RequestTimeoutSeconds);
-            Assert.AreEqual(250, target.RecordsPerCall);
+            Assert.AreEqual(250, target.MaxRecordsPerCall);
             Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(2097152L, target.MaxQueueBytes);
             Assert.AreEqual(15, target.MaxPauseSeconds);
             Assert.AreEqual(3, target.MaxConcurrentRequests);
             Assert.AreEqual(20, target.TaskDelayMilliseconds);
             Assert.AreEqual(75, target.LingerMilliseconds);
-            Assert.AreEqual(5000, target.BufferEventLimit);
+            Assert.AreEqual(5000, target.MaxQueueEvents);
             Assert.AreEqual(AsyncTargetWrapperOverflowAction.Block, target.OverflowAction);
             Assert.AreEqual("{\"msg\":\"hi\"}", target.Layout.Render(new LogEventInfo(LogLevel.Info, "x", "hi")));
             Assert.AreEqual("eu-central-1", target.Endpoint!.SigningRegion, "authenticationRegion overrides the signing region");
@@ -350,11 +354,11 @@ namespace NLog.Targets.Firehose.Tests
             var defaults = new FirehoseTarget();
             Assert.AreEqual(defaults.AppendNewLine, target.AppendNewLine);
             Assert.AreEqual(defaults.OversizeRecordAction, target.OversizeRecordAction);
-            Assert.AreEqual(500, target.RecordsPerCall);
+            Assert.AreEqual(500, target.MaxRecordsPerCall);
             Assert.AreEqual(defaults.MaxConcurrentRequests, target.MaxConcurrentRequests);
             Assert.AreEqual(defaults.TaskDelayMilliseconds, target.TaskDelayMilliseconds);
             Assert.AreEqual(defaults.LingerMilliseconds, target.LingerMilliseconds);
-            Assert.AreEqual(defaults.QueueLimit, target.BufferEventLimit);
+            Assert.AreEqual(defaults.MaxQueueEvents, target.MaxQueueEvents);
             Assert.AreEqual(defaults.OverflowAction, target.OverflowAction);
             Assert.AreEqual(defaults.RetryBackoffMilliseconds, target.RetryBackoffMilliseconds);
             Assert.AreEqual(defaults.RetryBackoffMaxMilliseconds, target.RetryBackoffMaxMilliseconds);

@@ -69,7 +69,7 @@ namespace NLog.Targets.Firehose.Tests
             var target = StandInHarness.Target(standIn);
             target.RetryBackoffMilliseconds = 10;
             target.RetryBackoffMaxMilliseconds = 1000;
-            target.QueueLimit = 200_000;
+            target.MaxQueueEvents = 200_000;
             const int total = 100_000;
             using (var factory = Harness.Factory(target))
             {

@@ -103,10 +103,10 @@ namespace NLog.Targets.Firehose.Tests
             factory.GetLogger("Reconfig").Info("event {Seq}", 1);
             factory.Flush();
 
-            Assert.AreEqual(500, target.RecordsPerCall);
-            Assert.AreEqual(1_000, target.BatchSize, "NLog hands over 1,000 events at a time while the target runs");
-            Assert.AreEqual(2_000, target.QueueLimit, "NLog's own queue holds 2,000 while the target runs");
-            Assert.AreEqual(200_000, target.BufferEventLimit, "queueLimit stays the buffer's bound");
+            Assert.AreEqual(500, target.MaxRecordsPerCall);
+            Assert.AreEqual(1_000, target.BatchSize, "the target never rewrites NLog's options");
+            Assert.AreEqual(2_000, target.QueueLimit, "the target never rewrites NLog's options");
+            Assert.AreEqual(200_000, target.MaxQueueEvents);
             Assert.AreEqual(string.Empty, StandInHarness.ExactlyOnceReport(StandInHarness.SequenceCounts(standIn, "app-logs"), 2));
         }
     }

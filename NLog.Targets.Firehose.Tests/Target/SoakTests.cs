@@ -29,7 +29,7 @@ namespace NLog.Targets.Firehose.Tests
             const int total = 1_000_000;
             var target = StandInHarness.Target(standIn);
             var recorder = AmbiguousCallRecorder.Attach(target);
-            target.QueueLimit = total; // nothing may be dropped by the bounds: this test accounts for every event
+            target.MaxQueueEvents = total; // nothing may be dropped by the bounds: this test accounts for every event
             target.MaxQueueBytes = 1024L * 1024 * 1024;
 
             using (var factory = Harness.Factory(target))

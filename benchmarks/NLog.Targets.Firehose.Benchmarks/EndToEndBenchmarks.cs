@@ -107,7 +107,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 ServiceUrl = _standIn.Url.ToString(),
                 MaxConcurrentRequests = inFlight,
                 RecordPacking = packing,
-                QueueLimit = TargetEvents,
+                MaxQueueEvents = TargetEvents,
             });
             factory.Configuration = config;
             return factory;

@@ -28,7 +28,7 @@ namespace NLog.Targets.Firehose.Benchmarks
                 target.MaxConcurrentRequests = int.Parse(slots, System.Globalization.CultureInfo.InvariantCulture);
             string? handOver = Environment.GetEnvironmentVariable("BENCH_HANDOVER");
             if (handOver != null)
-                target.Seams.HandOverBatch = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
+                target.BatchSize = int.Parse(handOver, System.Globalization.CultureInfo.InvariantCulture);
             if (_standIn != null)
             {
                 target.Seams.ClientFactory = null; // the real client, over HTTP, into the stand-in's own process

@@ -16,8 +16,10 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 throw new NLogConfigurationException($"{target}: deliveryStreamName '{name.FixedText}' is not a valid delivery stream name (1-64 characters of a-z, A-Z, 0-9, '_', '.', '-').");
             if (target.Layout is null)
                 throw new NLogConfigurationException($"{target}: layout is required.");
-            if (target.BatchSize > FirehoseLimits.MaxRecordsPerCall)
-                throw new NLogConfigurationException($"{target}: batchSize {target.BatchSize} is larger than {FirehoseLimits.MaxRecordsPerCall}, the most records one PutRecordBatch call takes.");
+            if (target.MaxRecordsPerCall < 1 || target.MaxRecordsPerCall > FirehoseLimits.MaxRecordsPerCall)
+                throw new NLogConfigurationException($"{target}: maxRecordsPerCall must be between 1 and {FirehoseLimits.MaxRecordsPerCall}, the most records one PutRecordBatch call takes; got {target.MaxRecordsPerCall}.");
+            if (target.MaxQueueEvents < 1)
+                throw new NLogConfigurationException($"{target}: maxQueueEvents must be at least 1; got {target.MaxQueueEvents}.");
             if (target.MaxConcurrentRequests < 1 || target.MaxConcurrentRequests > 64)
                 throw new NLogConfigurationException($"{target}: maxConcurrentRequests must be between 1 and 64; got {target.MaxConcurrentRequests}.");
             if (target.RetryBackoffMilliseconds < 1)

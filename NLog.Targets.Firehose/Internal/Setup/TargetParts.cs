@@ -44,10 +44,6 @@ namespace NLog.Targets.Firehose.Internal.Setup
             var aws = AwsSetup.Resolve(target, seams);
             _credentialSource = aws.CredentialSource;
             Endpoint = aws.Endpoint;
-            RecordsPerCall = target.BatchSize;
-            BufferEventLimit = target.QueueLimit;
-            NLogQueueLimit = Math.Min(target.QueueLimit, Math.Max(seams.HandOverQueueLimit, RecordsPerCall));
-            NLogBatchSize = Math.Max(RecordsPerCall, Math.Min(seams.HandOverBatch, NLogQueueLimit));
             _journal = NewJournal(target);
             _handOvers = target.HandOvers;
             _stallWait = NLogQueueWatch.ConfirmDelay(target.TaskDelayMilliseconds);
@@ -55,11 +51,11 @@ namespace NLog.Targets.Firehose.Internal.Setup
             var encoder = new RecordEncoder(target.AppendNewLine, target.OversizeRecordAction);
             var sequence = new RecordSequence();
             var journal = _journal;
-            Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.QueueLimit, () => DateTime.UtcNow, statistics, journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)journal.Acknowledge);
+            Buffer = new MemoryRecordBuffer(target.MaxQueueBytes, target.MaxQueueEvents, () => DateTime.UtcNow, statistics, journal is null ? null : (Action<IReadOnlyList<BufferedRecord>>)journal.Acknowledge);
             Sequence = sequence;
             var settings = new PipelineSettings
             {
-                RecordsPerCall = RecordsPerCall,
+                RecordsPerCall = target.MaxRecordsPerCall,
                 CallSlots = target.MaxConcurrentRequests,
                 BackoffBase = TimeSpan.FromMilliseconds(target.RetryBackoffMilliseconds),
                 BackoffMax = TimeSpan.FromMilliseconds(target.RetryBackoffMaxMilliseconds),
@@ -104,18 +100,6 @@ namespace NLog.Targets.Firehose.Internal.Setup
         public DeliveryPipeline Pipeline { get; }
 
         public EventIntake Intake { get; }
-
-        /// <summary>Records per PutRecordBatch call (<c>batchSize</c>).</summary>
-        public int RecordsPerCall { get; }
-
-        /// <summary>Events the buffer holds (<c>queueLimit</c>).</summary>
-        public int BufferEventLimit { get; }
-
-        /// <summary>NLog's QueueLimit while the target runs: its small hand-over queue.</summary>
-        public int NLogQueueLimit { get; }
-
-        /// <summary>NLog's BatchSize while the target runs: events per hand-over.</summary>
-        public int NLogBatchSize { get; }
 
         /// <summary>Whether the durable buffer is writing (false when memory only, or after the directory failed).</summary>
         public bool IsBufferingToDisk => _journal?.IsWriting ?? false;
@@ -319,7 +303,7 @@ namespace NLog.Targets.Firehose.Internal.Setup
             long count = _statistics.NLogQueueDropped();
             Buffer.Drops.Count((dropped?.Level ?? LogLevel.Info).Ordinal);
             if (count == 1 || count % 10_000 == 0)
-                InternalLogger.Warn("{0}: NLog's hand-over queue is full ({1} events) and overflowAction is Discard: it drops its oldest events before they reach the target ({2} so far); they are counted in the drop summary", _name, NLogQueueLimit, count);
+                InternalLogger.Warn("{0}: NLog's hand-over queue is full ({1} events) and overflowAction is Discard: it drops its oldest events before they reach the target ({2} so far); they are counted in the drop summary", _name, _target.QueueLimit, count);
         }
 
         /// <summary>NLog's writer had stopped with events waiting, and the queue watch restarted it.</summary>

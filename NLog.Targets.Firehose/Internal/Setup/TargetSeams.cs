@@ -50,14 +50,5 @@ namespace NLog.Targets.Firehose.Internal.Setup
 
         /// <summary>Runs on NLog's thread right after it queued a hand-over to the pool (a test can hold NLog there until the hand-over completed).</summary>
         public Action<Task>? HandOverQueued { get; set; }
-
-        /// <summary>Events NLog hands over per write (NLog's BatchSize while the target runs; <c>batchSize</c> is the records per call).</summary>
-        public int HandOverBatch { get; set; } = 1_000;
-
-        /// <summary>
-        /// The most events NLog's own hand-over queue holds while the target runs (<c>queueLimit</c> bounds the target's
-        /// buffer): two hand-overs, so that memory stays within <c>maxQueueBytes</c> and little waits where exit loses it.
-        /// </summary>
-        public int HandOverQueueLimit { get; set; } = 2_000;
     }
 }
