@@ -280,6 +280,10 @@ namespace NLog.Targets.Firehose
         /// <summary>The most bytes the buffer held since it was created.</summary>
         internal long BufferPeakBytes => Parts?.Buffer.PeakBytes ?? 0;
 
+        /// <summary>Every stream's learned rate (what the meter's gauge reports); none while not running.</summary>
+        internal IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> LearnedRates =>
+            Parts?.Pipeline.LearnedRates ?? System.Array.Empty<KeyValuePair<string, (double Records, double Bytes)>>();
+
         /// <summary>Whether the durable buffer is writing (false when memory only, or after the directory failed).</summary>
         internal bool IsBufferingToDisk => Parts?.IsBufferingToDisk ?? false;
 

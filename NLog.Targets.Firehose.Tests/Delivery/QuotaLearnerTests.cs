@@ -41,7 +41,7 @@ namespace NLog.Targets.Firehose.Tests
             Assert.AreEqual(0.95 * 5_000, records, 0.001, "95% of what Firehose accepted in the last second");
             Assert.AreEqual(0.95 * 1_000_000, bytes, 0.001, "and of its bytes");
             Assert.IsTrue(cap.IsOn);
-            Assert.AreEqual(records, statistics.LearnedRates.Single(r => r.Key == "s").Value.Records, "the meter's gauge reads it");
+            Assert.AreEqual(records, learner.Rates.Single(r => r.Key == "s").Value.Records, "the meter's gauge reads it");
 
             learner.Observe("s", 500, 0, 0, 500);
             Assert.AreEqual(records, learner.Rate("s").Records, "at most one decrease a second: calls already in flight are refused too");
@@ -141,6 +141,7 @@ namespace NLog.Targets.Firehose.Tests
         {
             private readonly RateCap _cap;
             private readonly QuotaLearner _learner;
+            private readonly DeliveryStreams _streams = new DeliveryStreams();
             private readonly Random _random;
             private long _now = Second * 1000;
             private long _second = -1;
@@ -153,8 +154,8 @@ namespace NLog.Targets.Firehose.Tests
                 _random = new Random(seed);
                 Quota = quota;
                 _learn = learn;
-                _cap = new RateCap(0, 0, () => _now);
-                _learner = new QuotaLearner(_cap, new TargetStatistics(), "sim", () => _now);
+                _cap = new RateCap(0, 0, () => _now, _streams);
+                _learner = new QuotaLearner(_cap, new TargetStatistics(), "sim", () => _now, _streams);
             }
 
             public int Quota { get; set; }
@@ -172,7 +173,7 @@ namespace NLog.Targets.Firehose.Tests
 
             public double Rate => _learner.Rate("s").Records;
 
-            public double LearnedFaultShare => _learner.FaultShare("s");
+            public double LearnedFaultShare => _streams.Of("s").Rate?.Fault ?? 0;
 
             public List<(long Accepted, long Refused)> Seconds { get; } = new List<(long, long)>();
 

@@ -13,13 +13,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     internal sealed class CircuitBreaker
     {
         private readonly object _lock = new object();
-        private readonly Dictionary<string, StreamHealth> _streams = new Dictionary<string, StreamHealth>(StringComparer.Ordinal);
+        private readonly DeliveryStreams _streams;
         private readonly TimeSpan _retryTimeLimit;
         private readonly TimeSpan _pauseBase;
         private readonly TimeSpan _pauseMax;
 
-        public CircuitBreaker(TimeSpan retryTimeLimit, TimeSpan pauseBase, TimeSpan pauseMax)
+        public CircuitBreaker(TimeSpan retryTimeLimit, TimeSpan pauseBase, TimeSpan pauseMax, DeliveryStreams? streams = null)
         {
+            _streams = streams ?? new DeliveryStreams();
             _retryTimeLimit = retryTimeLimit;
             _pauseBase = pauseBase;
             _pauseMax = pauseMax;
@@ -33,7 +34,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             lock (_lock)
             {
-                code = _streams.TryGetValue(stream, out var health) && health.Broken ? health.LastCode : null;
+                code = _streams.TryGet(stream, out var state) && state.Health is { Broken: true } health ? health.LastCode : null;
                 return code != null;
             }
         }
@@ -47,15 +48,15 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             nextResume = null;
             lock (_lock)
             {
-                foreach (var stream in _streams)
+                foreach (var stream in _streams.All)
                 {
-                    if (stream.Value.PausedUntil > now)
+                    if (stream.Health is { } health && health.PausedUntil > now)
                     {
-                        (paused ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
-                        if (stream.Value.Broken)
-                            (brokenStreams ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Key);
-                        if (nextResume is null || stream.Value.PausedUntil < nextResume)
-                            nextResume = stream.Value.PausedUntil;
+                        (paused ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Name);
+                        if (health.Broken)
+                            (brokenStreams ??= new HashSet<string>(StringComparer.Ordinal)).Add(stream.Name);
+                        if (nextResume is null || health.PausedUntil < nextResume)
+                            nextResume = health.PausedUntil;
                     }
                 }
             }
@@ -68,7 +69,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         {
             lock (_lock)
             {
-                if (!_streams.TryGetValue(stream, out var health))
+                if (!_streams.TryGet(stream, out var state) || !(state.Health is { } health))
                     return false;
                 bool wasPaused = health.CoolDown > TimeSpan.Zero;
                 health.FailingSince = null;
@@ -112,19 +113,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
 
         private StreamHealth HealthOf(string stream)
         {
-            if (!_streams.TryGetValue(stream, out var health))
-                _streams.Add(stream, health = new StreamHealth());
-            return health;
-        }
-
-        /// <summary>A stream's breaker.</summary>
-        private sealed class StreamHealth
-        {
-            public DateTime? FailingSince;
-            public TimeSpan CoolDown;
-            public DateTime PausedUntil;
-            public bool Broken;
-            public string? LastCode;
+            var state = _streams.Of(stream);
+            return state.Health ??= new StreamHealth();
         }
     }
 }

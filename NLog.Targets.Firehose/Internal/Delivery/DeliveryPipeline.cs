@@ -59,9 +59,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             _buffer = buffer;
             _settings = settings;
             _statistics = settings.Statistics;
-            _breaker = new CircuitBreaker(settings.RetryTimeLimit, settings.PauseBase, settings.PauseMax);
-            _cap = new RateCap(settings.MaxRecordsPerSecond, settings.MaxBytesPerSecond);
-            _learner = new QuotaLearner(_cap, _statistics, settings.Name);
+            var streams = new DeliveryStreams(); // each stream's health, bucket and learned rate, in one object
+            _breaker = new CircuitBreaker(settings.RetryTimeLimit, settings.PauseBase, settings.PauseMax, streams);
+            _cap = new RateCap(settings.MaxRecordsPerSecond, settings.MaxBytesPerSecond, streams: streams);
+            _learner = new QuotaLearner(_cap, _statistics, settings.Name, streams: streams);
             _backoff = new Backoff(settings.BackoffBase, settings.BackoffMax, settings.Random);
             _summary = summary;
             _lingerTicks = (long)(settings.Linger.TotalSeconds * Stopwatch.Frequency);
@@ -70,6 +71,9 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                 _freeSlots.Push(i);
             _timer = new Timer(OnTimer, null, Timeout.Infinite, Timeout.Infinite);
         }
+
+        /// <summary>Every stream's learned rate (events and bytes a second), for the meter's gauge.</summary>
+        public IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> LearnedRates => _learner.Rates;
 
         /// <summary>Whether <paramref name="stream"/> is broken (<see cref="CircuitBreaker.IsBroken"/>); <paramref name="code"/> is its error.</summary>
         public bool IsBroken(string stream, out string? code) => _breaker.IsBroken(stream, out code);

@@ -34,10 +34,12 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private readonly TargetStatistics _statistics;
         private readonly string _name;
         private readonly Func<long> _timestamp;
-        private readonly Dictionary<string, StreamRate> _streams = new Dictionary<string, StreamRate>(StringComparer.Ordinal);
+        private readonly object _lock = new object();
+        private readonly DeliveryStreams _streams;
 
-        public QuotaLearner(RateCap cap, TargetStatistics statistics, string name, Func<long>? timestamp = null)
+        public QuotaLearner(RateCap cap, TargetStatistics statistics, string name, Func<long>? timestamp = null, DeliveryStreams? streams = null)
         {
+            _streams = streams ?? new DeliveryStreams();
             _cap = cap;
             _statistics = statistics;
             _name = name;
@@ -47,15 +49,21 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         /// <summary>The rate learned for <paramref name="stream"/>: events and bytes per second (0, 0 while none).</summary>
         public (double Records, double Bytes) Rate(string stream)
         {
-            lock (_streams)
-                return _streams.TryGetValue(stream, out var rate) ? (rate.Records, rate.Bytes) : (0, 0);
+            lock (_lock)
+                return _streams.TryGet(stream, out var state) && state.Rate is { } rate ? (rate.Records, rate.Bytes) : (0, 0);
         }
 
-        /// <summary>The share of records a fault of <paramref name="stream"/> is taken to refuse whatever the rate (0: none).</summary>
-        public double FaultShare(string stream)
+        /// <summary>Every stream's learned rate, for the meter's gauge (read without the lock: a gauge may see a rate a moment old).</summary>
+        public IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> Rates
         {
-            lock (_streams)
-                return _streams.TryGetValue(stream, out var rate) ? rate.Fault : 0;
+            get
+            {
+                foreach (var stream in _streams.All)
+                {
+                    if (stream.Rate is { Records: > 0 } rate)
+                        yield return new KeyValuePair<string, (double Records, double Bytes)>(stream.Name, (rate.Records, rate.Bytes));
+                }
+            }
         }
 
         /// <summary>
@@ -80,10 +88,10 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             if (sent <= 0)
                 return;
             string? said = null;
-            lock (_streams)
+            lock (_lock)
             {
-                if (!_streams.TryGetValue(stream, out var rate))
-                    _streams.Add(stream, rate = new StreamRate()); // every stream's last second is kept: the first throttle is learned from it
+                var state = _streams.Of(stream);
+                var rate = state.Rate ??= new StreamRate(); // every stream's last second is kept: the first throttle is learned from it
                 var outcome = new Tally(sent, accepted, acceptedBytes, throttled);
                 var (decreases, undone) = (rate.Decreases, rate.Undone);
                 if (rate.Step(_timestamp(), outcome, ref said))
@@ -91,7 +99,6 @@ namespace NLog.Targets.Firehose.Internal.Delivery
                     _statistics.RateDecreases(rate.Decreases - decreases, rate.Undone - undone);
                     // Under this lock, so that rates reach the bucket in the order they were learned (lock order: learner, then cap).
                     _cap.Learn(stream, rate.Records, rate.Bytes);
-                    _statistics.LearnedRate(stream, rate.Records, rate.Bytes);
                 }
             }
             if (said != null)

@@ -19,14 +19,15 @@ namespace NLog.Targets.Firehose.Internal.Delivery
     {
         private const double DepthSeconds = 0.1;
         private readonly object _lock = new object();
-        private readonly Dictionary<string, Bucket> _buckets = new Dictionary<string, Bucket>(StringComparer.Ordinal);
+        private readonly DeliveryStreams _streams;
         private readonly double _recordsPerSecond;
         private readonly double _bytesPerSecond;
         private readonly Func<long> _timestamp;
         private volatile bool _isOn;
 
-        public RateCap(double recordsPerSecond, double bytesPerSecond, Func<long>? timestamp = null)
+        public RateCap(double recordsPerSecond, double bytesPerSecond, Func<long>? timestamp = null, DeliveryStreams? streams = null)
         {
+            _streams = streams ?? new DeliveryStreams();
             _recordsPerSecond = Math.Max(0, recordsPerSecond);
             _bytesPerSecond = Math.Max(0, bytesPerSecond);
             _timestamp = timestamp ?? Stopwatch.GetTimestamp;
@@ -74,12 +75,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             lock (_lock)
             {
                 long now = _timestamp();
-                foreach (var bucket in _buckets)
+                foreach (var stream in _streams.All)
                 {
-                    long ready = bucket.Value.ReadyAt(now, this);
+                    if (!(stream.Bucket is { } bucket))
+                        continue;
+                    long ready = bucket.ReadyAt(now, this);
                     if (ready <= now)
                         continue;
-                    (waiting ??= new HashSet<string>(paused, StringComparer.Ordinal)).Add(bucket.Key);
+                    (waiting ??= new HashSet<string>(paused, StringComparer.Ordinal)).Add(stream.Name);
                     due = Math.Min(due, ready);
                 }
             }
@@ -124,9 +127,8 @@ namespace NLog.Targets.Firehose.Internal.Delivery
 
         private Bucket BucketLocked(string stream)
         {
-            if (!_buckets.TryGetValue(stream, out var bucket))
-                _buckets.Add(stream, bucket = new Bucket(_timestamp(), this)); // a new stream starts with the depth, not more
-            return bucket;
+            var state = _streams.Of(stream);
+            return state.Bucket ??= new Bucket(_timestamp(), this); // a new stream starts with the depth, not more
         }
 
         /// <summary>The lower of a fixed cap and a learned rate; 0 for none.</summary>
@@ -134,7 +136,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
             fixedRate > 0 && learned > 0 ? Math.Min(fixedRate, learned) : Math.Max(fixedRate, learned);
 
         /// <summary>A stream's room: events and bytes it may send now (negative: a debt), and its learned rates.</summary>
-        private sealed class Bucket
+        internal sealed class Bucket
         {
             public double Records;
             public double Bytes;

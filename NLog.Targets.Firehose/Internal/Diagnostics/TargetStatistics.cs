@@ -13,7 +13,6 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
     internal sealed class TargetStatistics
     {
         private long _queueDropped;
-        private readonly ConcurrentDictionary<string, (double Records, double Bytes)> _learnedRates = new ConcurrentDictionary<string, (double Records, double Bytes)>(StringComparer.Ordinal);
         private FirehoseMetrics? _meter;
         private long _handedOver;
         private long _handOvers;
@@ -124,15 +123,6 @@ namespace NLog.Targets.Firehose.Internal.Diagnostics
 
         /// <summary>Decreases undone: the refusals came whatever the rate, a fault's.</summary>
         public long RateDecreasesUndone => Interlocked.Read(ref _rateDecreasesUndone);
-
-        /// <summary>The rate learned from throttling for <paramref name="stream"/>: events and bytes per second (0: none).</summary>
-        public void LearnedRate(string stream, double records, double bytes) => _learnedRates[stream] = (records, bytes);
-
-        /// <summary>Forgets the learned rates (a new pipeline learns afresh).</summary>
-        public void ForgetLearnedRates() => _learnedRates.Clear();
-
-        /// <summary>The streams with a rate learned from throttling, and that rate (the meter's gauge reads it).</summary>
-        public IEnumerable<KeyValuePair<string, (double Records, double Bytes)>> LearnedRates => _learnedRates;
 
         /// <summary>
         /// A call of <paramref name="records"/> that started at <paramref name="started"/> (a Stopwatch timestamp) ended:

@@ -129,8 +129,8 @@ namespace NLog.Targets.Firehose.Internal.Setup
                 {
                     var buffer = Buffer;
                     var statistics = _statistics;
-                    statistics.ForgetLearnedRates(); // a new pipeline learns afresh: the gauge does not report the last one's rates
-                    _meter = FirehoseMetrics.Start(target.Name ?? "KinesisFirehose", () => buffer.Size.Records, () => statistics.LearnedRates);
+                    var pipeline = Pipeline; // a new pipeline learns afresh: the gauge reports this one's rates only
+                    _meter = FirehoseMetrics.Start(target.Name ?? "KinesisFirehose", () => buffer.Size.Records, () => pipeline.LearnedRates);
                     statistics.ReportTo(_meter);
                 }, () =>
                 {
