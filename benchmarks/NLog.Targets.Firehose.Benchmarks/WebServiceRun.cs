@@ -11,12 +11,17 @@ using System.Text.RegularExpressions;
 namespace NLog.Targets.Firehose.Benchmarks
 {
     /// <summary>
-    /// The benchmark users care about (<c>-- web [rounds=N] [seconds=S] [rate=R] [connections=C]</c>): a web service
+    /// The benchmark users care about (<c>-- web [rounds=N] [seconds=S] [rate=R] [high=H] [connections=C] [standin=yielding]</c>): a web service
     /// (<see cref="WebServiceApp"/>, 3 events per request) in its own process, driven by <c>wrk</c> in another, the stand-in
     /// in a third. Each round runs the service twice, with this target and with NLog's <c>AsyncTargetWrapper</c> +
     /// <c>NullTarget</c> (same layout), in alternating order; each service is warmed (<c>wrk</c> for 5 s, so the runtime has
     /// compiled what serving runs), then measured flat out (<c>wrk -t2 -cC</c>) and paced (R requests/s: each of 64
-    /// connections waits 64,000/R ms between requests, a <c>wrk</c> script). For each: the service process's CPU per
+    /// connections waits 64,000/R ms between requests, a <c>wrk</c> script), and paced at H requests/s, a rate both services
+    /// reach. CPU per request depends on the rate (at 6,000 requests/s it is nearly twice what it is flat out: fewer requests
+    /// share each wake-up), and flat out the stand-in, on the same cores, takes CPU from the service with this target only:
+    /// so the CPU a target costs is compared at one rate (paced, high), and flat out says what throughput is left. With
+    /// <c>standin=yielding</c> the stand-in runs at the lowest priority while paced: it takes only CPU the service leaves
+    /// idle, as a real endpoint on other machines takes none (flat out none is idle, so it runs as usual). For each: the service process's CPU per
     /// request (user + system, from <c>/proc</c> through <see cref="Process.TotalProcessorTime"/>), requests/s, and
     /// p50/p99/max latency as <c>wrk</c> reports them; after the service closes, whether every event it logged arrived
     /// exactly once, and in how many calls. Prints each round and the ratios target / baseline (medians over rounds; the
@@ -33,15 +38,17 @@ namespace NLog.Targets.Firehose.Benchmarks
             int rounds = Int(options, "rounds", 5);
             int seconds = Int(options, "seconds", 10);
             int rate = Int(options, "rate", 6000);
+            int high = Int(options, "high", 12000);
             int connections = Int(options, "connections", 32);
             string ours = options.TryGetValue("target", out var chosen) ? chosen : "firehose"; // firehose-nonet: no HTTP
-            string pace = Path.Combine(Path.GetTempPath(), $"fh-pace-{Environment.ProcessId}.lua");
-            File.WriteAllText(pace, FormattableString.Invariant($"function delay()\n  return {PacedConnections * 1000.0 / rate:0.###}\nend\n"));
+            bool yielding = options.TryGetValue("standin", out var standInMode) && standInMode == "yielding";
+            string pace = PaceScript("paced", rate);
+            string paceHigh = PaceScript("high", high);
 
             using var standIn = StandInProcess.Start();
             var results = new List<(string Kind, string Mode, Phase Phase)>();
             var arrivals = new List<string>();
-            output.WriteLine(FormattableString.Invariant($"web service, 3 events/request; rounds={rounds} seconds={seconds} flat: wrk -t2 -c{connections}; paced: {rate}/s over {PacedConnections} connections"));
+            output.WriteLine(FormattableString.Invariant($"web service, 3 events/request; rounds={rounds} seconds={seconds} flat: wrk -t2 -c{connections}; paced: {rate}/s and high: {high}/s over {PacedConnections} connections; stand-in {(yielding ? "yielding (nice 19) while paced" : "at normal priority")}"));
             for (int round = 0; round < rounds; round++)
             {
                 var order = round % 2 == 0 ? new[] { ours, "async-null" } : new[] { "async-null", ours };
@@ -53,7 +60,10 @@ namespace NLog.Targets.Firehose.Benchmarks
                     string url = $"http://127.0.0.1:{port}/orders/42";
                     Wrk(service, url, $"-t2 -c{connections} -d5s"); // warm-up: compiled, pools filled
                     var flat = Wrk(service, url, $"-t2 -c{connections} -d{seconds}s --latency");
+                    standIn.Yielding = yielding; // paced, the service leaves CPU idle: the stand-in may take only that
                     var paced = Wrk(service, url, $"-t2 -c{PacedConnections} -d{seconds}s --latency -s {pace}");
+                    var fast = Wrk(service, url, $"-t2 -c{PacedConnections} -d{seconds}s --latency -s {paceHigh}");
+                    standIn.Yielding = false;
                     service.StandardInput.WriteLine("stop");
                     string closing = service.StandardOutput.ReadLine() ?? "";
                     service.WaitForExit();
@@ -69,14 +79,16 @@ namespace NLog.Targets.Firehose.Benchmarks
                     }
                     results.Add((kind, "flat", flat));
                     results.Add((kind, "paced", paced));
-                    output.WriteLine(FormattableString.Invariant($"round {round + 1} {kind,-10} flat: {flat} | paced: {paced} | {closing}{arrived}"));
+                    results.Add((kind, "high", fast));
+                    output.WriteLine(FormattableString.Invariant($"round {round + 1} {kind,-10} flat: {flat} | paced: {paced} | high: {fast} | {closing}{arrived}"));
                     output.Flush();
                 }
             }
             File.Delete(pace);
+            File.Delete(paceHigh);
 
             output.WriteLine($"Ratios this target / AsyncTargetWrapper + NullTarget: medians over {rounds} rounds (spread: lowest–highest round)");
-            foreach (string mode in new[] { "flat", "paced" })
+            foreach (string mode in new[] { "flat", "paced", "high" })
             {
                 var target = results.Where(r => r.Kind != "async-null" && r.Mode == mode).Select(r => r.Phase).ToArray();
                 var theirs = results.Where(r => r.Kind == "async-null" && r.Mode == mode).Select(r => r.Phase).ToArray();
@@ -85,6 +97,14 @@ namespace NLog.Targets.Firehose.Benchmarks
                     $"  {mode}: cpu/request {Ratio(p => p.CpuPerRequestUs)}  requests/s {Ratio(p => p.RequestsPerSecond)}  p50 {Ratio(p => p.P50Ms)}  p99 {Ratio(p => p.P99Ms)}  worst max {target.Max(p => p.MaxMs):0.#} ms against {theirs.Max(p => p.MaxMs):0.#} ms"));
             }
             output.WriteLine($"  every event once: {arrivals.Count(a => a == "once")} of {arrivals.Count} rounds");
+        }
+
+        /// <summary>A wrk script that paces each of the connections so that together they ask <paramref name="rate"/> requests a second.</summary>
+        private static string PaceScript(string name, int rate)
+        {
+            string path = Path.Combine(Path.GetTempPath(), $"fh-{name}-{Environment.ProcessId}.lua");
+            File.WriteAllText(path, FormattableString.Invariant($"function delay()\n  return {PacedConnections * 1000.0 / rate:0.###}\nend\n"));
+            return path;
         }
 
         private static string RatioText(double[] ours, double[] theirs)
