@@ -13,15 +13,14 @@ namespace NLog.Targets.Firehose.Internal.Delivery
 {
     /// <summary>
     /// Delivers what the buffer holds, in the background, with up to <see cref="PipelineSettings.CallSlots"/> calls in
-    /// flight (call slots). No task waits while there is nothing to do: a hand-over (<see cref="RecordsAdded"/>), a call's
-    /// end and one timer (a linger's or a pause's end) each look whether a slot is free and a call is worth making, and
-    /// start it (the oldest records of one stream, within the records-per-call and byte limits, taken from the buffer only
-    /// when the call starts, so everything waiting stays where the drop policy can reach it). After a call
-    /// (<see cref="CallOutcome"/>) accepted records are done, records refused for good are counted and said, the rest go
-    /// back to the front of the buffer. A slot whose call made no progress backs off exponentially with full jitter, as
-    /// the AWS SDKs do per request; after a partly accepted call it waits briefly, in proportion to the share that
-    /// failed; a fully accepted call ends every slot's backoff. Streams that keep failing pause (<see cref="CircuitBreaker"/>).
-    /// After the buffer had to drop events, the next successful call adds one summary event.
+    /// flight. No task waits while there is nothing to do: a hand-over (<see cref="RecordsAdded"/>), a call's end and
+    /// one timer (a linger's or a pause's end) each start a call when a slot is free and one is worth making (the
+    /// oldest records of one stream, taken from the buffer only then, so what waits stays where the drop policy reaches
+    /// it). After a call (<see cref="CallOutcome"/>) accepted records are done, those refused for good counted and
+    /// said, the rest go back to the buffer's front. A slot whose call made no progress backs off exponentially with
+    /// full jitter, as the AWS SDKs do; after a partly accepted call it waits in proportion to what failed; a fully
+    /// accepted call ends every backoff. Streams that keep failing pause (<see cref="CircuitBreaker"/>). After drops,
+    /// the next accepted call adds a summary event.
     /// </summary>
     internal sealed class DeliveryPipeline
     {
@@ -49,10 +48,7 @@ namespace NLog.Targets.Firehose.Internal.Delivery
         private int _slotsBusy;
         private readonly long _lingerTicks;
 
-        /// <summary>
-        /// A pipeline from <paramref name="buffer"/> to <paramref name="client"/>; <paramref name="summary"/> renders the event
-        /// that reports the buffer's drops (none when null).
-        /// </summary>
+        /// <summary>A pipeline from <paramref name="buffer"/> to <paramref name="client"/>; <paramref name="summary"/> renders the drop summary event.</summary>
         public DeliveryPipeline(IFirehoseClient client, MemoryRecordBuffer buffer, PipelineSettings settings, Func<string, DropReport, BufferedRecord?>? summary = null)
         {
             _client = client;
