@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
-using NLog;
 
 namespace NLog.Targets.Firehose.Tests.Child
 {

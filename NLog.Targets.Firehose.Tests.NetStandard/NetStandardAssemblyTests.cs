@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Runtime.Versioning;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NLog.Targets.Firehose.Tests.Support;
 
 namespace NLog.Targets.Firehose.Tests
 {

@@ -12,7 +12,6 @@ using Amazon.Runtime;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using NLog.Targets.Firehose.Internal.Aws;
 using NLog.Targets.Firehose.Internal.Buffering;
-using NLog.Targets.Firehose.Tests.Support;
 
 namespace NLog.Targets.Firehose.Tests
 {

@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using NLog.Config;
 using NLog.Layouts;
 using NLog.Targets.Firehose.Tests.Support;
 using NLog.Targets.Wrappers;

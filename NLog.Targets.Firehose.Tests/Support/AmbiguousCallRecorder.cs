@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 using NLog.Targets.Firehose.Internal.Aws;
-using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Tests.Support
 {

@@ -3,10 +3,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
 using NLog.Targets.Firehose.Internal.Aws;
-using NLog.Targets.Firehose.Internal.Buffering;
 using NSubstitute;
 
 namespace NLog.Targets.Firehose.Tests.Support

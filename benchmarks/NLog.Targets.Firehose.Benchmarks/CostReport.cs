@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.IO;
 using NLog.Targets.Firehose.Internal.Aws;

@@ -2,9 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using NLog.Layouts;
-using NLog.Targets;
 using NLog.Targets.Firehose.Internal.Aws;
-using NLog.Targets.Firehose.Internal.Buffering;
 
 namespace NLog.Targets.Firehose.Benchmarks
 {

@@ -8,7 +8,6 @@
 using System;
 using System.IO;
 using System.Text;
-using System.Threading.Tasks;
 using LambdaExample;
 using NLog.Targets.Firehose.StandIn;
 

@@ -4,7 +4,6 @@
 //   dotnet run --project examples/Programmatic                       -> a local Firehose stand-in on loopback
 //   dotnet run --project examples/Programmatic -- my-stream eu-west-1 -> your real delivery stream (default AWS credentials)
 using System;
-using System.Threading.Tasks;
 using NLog;
 using NLog.Config;
 using NLog.Layouts;

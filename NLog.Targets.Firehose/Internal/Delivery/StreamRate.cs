@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using NLog.Common;
 using static NLog.Targets.Firehose.Internal.Delivery.QuotaRules;
 
 namespace NLog.Targets.Firehose.Internal.Delivery

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace NLog.Targets.Firehose.Internal.Diagnostics

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Text;
 using System.Threading;
 using NLog.Common;
 using NLog.Targets.Firehose.Internal.Aws;

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using Amazon.Runtime;
 using Amazon.Runtime.CredentialManagement;
 using NLog.Common;
-using NLog.Config;
 using NLog.Layouts;
 using NLog.Targets.Firehose.Internal.Aws;
 

@@ -1,5 +1,4 @@
 using System;
-using NLog.Config;
 using NLog.Layouts;
 using NLog.Targets.Firehose.Internal.Aws;
 

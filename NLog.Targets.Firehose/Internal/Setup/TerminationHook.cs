@@ -1,8 +1,8 @@
 using System;
 #if NET8_0_OR_GREATER
 using System.Runtime.InteropServices;
-#endif
 using NLog.Common;
+#endif
 
 namespace NLog.Targets.Firehose.Internal.Setup
 {
