@@ -106,6 +106,27 @@ namespace NLog.Targets.Firehose.Tests
         }
 
         [TestMethod]
+        public void Recover_SegmentOfANewerFormat_LeftInPlaceUnreadAndSaid()
+        {
+            // After a downgrade the older target must not read, or delete as empty, what a newer one buffered.
+            WriteThenDie(3);
+            string segment = Directory.GetFiles(Root, "*.seg").Single();
+            byte[] content = File.ReadAllBytes(segment);
+            content[3] = (byte)'2'; // FHB2: a later format
+            File.WriteAllBytes(segment, content);
+            using var log = new InternalLogCapture(LogLevel.Warn);
+
+            var (second, recovered) = Restart();
+            second.Close();
+            var (third, again) = Restart();
+            third.Close();
+
+            Assert.AreEqual(0, recovered.Count + again.Count);
+            CollectionAssert.AreEqual(content, File.ReadAllBytes(segment), "left as it was");
+            StringAssert.Contains(log.Text, "was written by a newer version of the target (format FHB2); it is left in place");
+        }
+
+        [TestMethod]
         public void Recover_TornTail_RecordsBeforeItRecoveredAndTheTailSkippedWithAWarning()
         {
             WriteThenDie(20);

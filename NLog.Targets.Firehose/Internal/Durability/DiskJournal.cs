@@ -141,6 +141,8 @@ namespace NLog.Targets.Firehose.Internal.Durability
 
             int before = records.Count;
             var segment = JournalFiles.ReadSegment(name, basePath, lockFile, records, sequence, _name);
+            if (segment is null)
+                return; // a newer version's: left as it is, its lock let go
 
             lock (_lock)
             {

@@ -47,11 +47,20 @@ namespace NLog.Targets.Firehose.Internal.Durability
         /// <summary>
         /// Reads a segment a gone process left (its lock taken: <paramref name="lockFile"/>): its records not acknowledged go
         /// into <paramref name="records"/>, numbered by <paramref name="sequence"/>. A torn or corrupt tail is skipped with a warning.
+        /// Null for a segment of a newer format (a newer version of the target wrote it): it is said and left as it is, and
+        /// its lock let go.
         /// </summary>
-        public static JournalSegment ReadSegment(string name, string basePath, FileStream lockFile, List<Buffering.BufferedRecord> records, Buffering.RecordSequence sequence, string journalName)
+        public static JournalSegment? ReadSegment(string name, string basePath, FileStream lockFile, List<Buffering.BufferedRecord> records, Buffering.RecordSequence sequence, string journalName)
         {
-            var acked = ReadAcks(basePath + ".ack");
             byte[] content = File.ReadAllBytes(basePath + ".seg");
+            if (JournalFrame.IsNewerFormat(content))
+            {
+                InternalLogger.Warn("{0}: buffered segment {1}.seg was written by a newer version of the target (format {2}); it is left in place, unread, for that version",
+                    journalName, basePath, System.Text.Encoding.ASCII.GetString(content, 0, 4));
+                lockFile.Dispose(); // not this version's to read or delete
+                return null;
+            }
+            var acked = ReadAcks(basePath + ".ack");
             var segment = new JournalSegment(name, basePath, lockFile) { Sealed = true, Length = content.Length };
             int index = 0;
             int offset = 0;

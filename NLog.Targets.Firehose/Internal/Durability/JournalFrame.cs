@@ -35,6 +35,10 @@ namespace NLog.Targets.Firehose.Internal.Durability
             return frame.Length;
         }
 
+        /// <summary>Whether <paramref name="content"/> starts with the magic of a later format (<c>FHB2</c> and on).</summary>
+        public static bool IsNewerFormat(byte[] content) =>
+            content.Length >= 4 && content[0] == (byte)'F' && content[1] == (byte)'H' && content[2] == (byte)'B' && content[3] > (byte)'1' && content[3] <= (byte)'9';
+
         /// <summary>Reads one frame; false (offset at the bad frame) when what follows is not a whole, intact frame.</summary>
         public static bool TryRead(byte[] content, ref int offset, out int level, out string? stream, out byte[]? data)
         {
